@@ -22,6 +22,11 @@ export const REDACT_PATHS = [
   '*.mountFlags',
   '*.*.mountFlags',
   '*.*.*.mountFlags',
+  'mount_flags',
+  '*.mount_flags',
+  '*.*.mount_flags',
+  '*.*.*.mount_flags',
+  '*.*.*.*.mount_flags',
 ];
 
 /** Options of createLogger. */
