@@ -1,0 +1,111 @@
+import { Server, ServerCredentials, status as GrpcStatus, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { lstat, unlink, chmod } from 'node:fs/promises';
+import type { Logger } from '../shared/log.js';
+import { isErrno } from '../shared/errors.js';
+import { loadCsiPackage, redactCsiMessage } from './proto.js';
+import { CONTROLLER_METHODS, IDENTITY_METHODS, NODE_METHODS } from './csi-types.js';
+import { grpcCode, toCsiStatus } from './status.js';
+import { CsiError } from './errors.js';
+
+/** A handler object: methods named like the RPCs, taking (request, {signal}). */
+type Handlers = Record<string, unknown>;
+
+/** The services this process serves; a missing one answers UNIMPLEMENTED. */
+export interface CsiServices {
+  identity: Handlers;
+  controller?: Handlers;
+  node?: Handlers;
+}
+
+/** A running CSI gRPC server. */
+export interface RunningCsiServer {
+  socketPath: string;
+  /** Stops accepting calls, lets in-flight calls finish (up to graceMs), then closes. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Parses `unix:///abs/path.sock` (or a bare absolute path) into the socket path. */
+export function socketPathOf(endpoint: string): string {
+  const path = endpoint.startsWith('unix://') ? endpoint.slice('unix://'.length) : endpoint;
+  if (!path.startsWith('/') || path.includes('\0')) {
+    throw new CsiError('INVALID_ARGUMENT', `CSI endpoint ${endpoint} must be unix:///absolute/path.sock`);
+  }
+  return path;
+}
+
+/**
+ * Serves the CSI services on a unix socket. A stale socket left by a crashed process is removed first (only a
+ * socket, never another kind of file). Every handler error is mapped to a gRPC status here, once, and logged once.
+ */
+export async function startCsiServer(endpoint: string, services: CsiServices, logger: Logger): Promise<RunningCsiServer> {
+  const socketPath = socketPathOf(endpoint);
+  await removeStaleSocket(socketPath);
+  const pkg = loadCsiPackage();
+  const server = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
+  server.addService(pkg.identity, wrap('Identity', IDENTITY_METHODS, services.identity, logger));
+  server.addService(pkg.controller, wrap('Controller', CONTROLLER_METHODS, services.controller, logger));
+  server.addService(pkg.node, wrap('Node', NODE_METHODS, services.node, logger));
+  await new Promise<void>((resolve, reject) => {
+    server.bindAsync(`unix://${socketPath}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
+  });
+  // Only root (kubelet, the sidecars) talks to the driver.
+  await chmod(socketPath, 0o660);
+  logger.info({ socket: socketPath }, 'CSI server listening');
+  return {
+    socketPath,
+    stop: async (graceMs = 30_000) => {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      await unlink(socketPath).catch(() => undefined);
+    },
+  };
+}
+
+async function removeStaleSocket(path: string): Promise<void> {
+  try {
+    const st = await lstat(path);
+    if (!st.isSocket()) throw new CsiError('FAILED_PRECONDITION', `${path} exists and is not a socket; remove it or choose another --endpoint`);
+    await unlink(path);
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw err;
+  }
+}
+
+function wrap(service: string, methods: readonly string[], handlers: Handlers | undefined, logger: Logger): UntypedServiceImplementation {
+  const impl: UntypedServiceImplementation = {};
+  for (const method of methods) {
+    const fn = handlers?.[method];
+    impl[method] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+      if (typeof fn !== 'function') {
+        callback({ code: GrpcStatus.UNIMPLEMENTED, details: `${service}.${method} is not served by this plugin instance` });
+        return;
+      }
+      const controller = new AbortController();
+      call.on('cancelled', () => controller.abort(new Error(`${method} cancelled by the caller`)));
+      const started = Date.now();
+      Promise.resolve()
+        .then(() => (fn as (req: unknown, ctx: { signal: AbortSignal }) => Promise<unknown>).call(handlers, call.request, { signal: controller.signal }))
+        .then(
+          (response) => {
+            logger.debug({ rpc: method, ms: Date.now() - started }, 'rpc ok');
+            callback(null, response);
+          },
+          (err: unknown) => {
+            const { status, message } = toCsiStatus(err);
+            const level = status === 'INTERNAL' ? 'error' : 'warn';
+            logger[level]({ rpc: method, status, ms: Date.now() - started, request: redactCsiMessage(call.request), err }, message);
+            callback({ code: grpcCode(status), details: message });
+          },
+        );
+    };
+  }
+  return impl;
+}
