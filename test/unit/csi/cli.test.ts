@@ -17,7 +17,7 @@ describe('parseCsiArgs', () => {
 
   it('reports every bad flag in one message', () => {
     try {
-      parseCsiArgs(['--endpoint', 'tcp://x', '--mode', 'both', '--node-id', 'node-1', '--max-volumes-per-node', '-3'], {});
+      parseCsiArgs(['--endpoint', 'tcp://x', '--mode', 'both', '--node-id', 'node-1', '--max-volumes-per-node', '0'], {});
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(CsiUsageError);
