@@ -1,0 +1,165 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Job } from '../../../src/qingcloud/actions/jobs.js';
+import { ClientClosedError, JobFailedError, JobTimeoutError, QingCloudApiError, QingCloudTransportError } from '../../../src/qingcloud/errors.js';
+import { JobWaiter } from '../../../src/qingcloud/waiter.js';
+import { ManualClock, flushPromises } from '../../fakes/manual-clock.js';
+
+/** A fake DescribeJobs over a status table; records the ids of each call. */
+class FakeJobs {
+  readonly status = new Map<string, string>();
+  readonly calls: string[][] = [];
+  failWith: Error | undefined;
+
+  readonly describe = async (ids: string[]): Promise<Job[]> => {
+    this.calls.push(ids);
+    if (this.failWith !== undefined) throw this.failWith;
+    return ids
+      .filter((id) => this.status.has(id))
+      .map((id) => ({ job_id: id, job_action: 'AttachVolumes', status: this.status.get(id)!, resource_ids: 'vol-1 i-1' }));
+  };
+}
+
+const ids = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => `j-${String(i + from).padStart(8, '0')}`);
+
+let clock: ManualClock;
+let waiter: JobWaiter;
+
+afterEach(() => {
+  waiter.close();
+  expect(waiter.pending()).toBe(0);
+});
+
+function setup(options: ConstructorParameters<typeof JobWaiter>[1] = {}): FakeJobs {
+  clock = new ManualClock();
+  const jobs = new FakeJobs();
+  waiter = new JobWaiter(jobs.describe, { clock, initialIntervalMs: 300, maxIntervalMs: 5000, factor: 2, ...options });
+  return jobs;
+}
+
+describe('JobWaiter', () => {
+  it('lets 50 concurrent waits share one DescribeJobs per tick', async () => {
+    const jobs = setup();
+    const jobIds = ids(50);
+    for (const id of jobIds) jobs.status.set(id, 'working');
+    const waits = jobIds.map((id) => waiter.wait(id, { timeoutMs: 60_000 }));
+    await clock.advance(300);
+    expect(jobs.calls).toHaveLength(1);
+    expect(jobs.calls[0]).toHaveLength(50);
+    await clock.advance(600);
+    expect(jobs.calls).toHaveLength(2);
+    for (const id of jobIds) jobs.status.set(id, 'successful');
+    await clock.advance(1200);
+    expect(jobs.calls).toHaveLength(3);
+    const done = await Promise.all(waits);
+    expect(done.map((j) => j.job_id)).toEqual(jobIds);
+    expect(waiter.pending()).toBe(0);
+    expect(clock.pendingSleeps()).toBe(0); // the loop stopped
+  });
+
+  it('backs off to the max interval and resets it when a new job registers', async () => {
+    const jobs = setup();
+    jobs.status.set('j-a', 'working');
+    const a = waiter.wait('j-a', { timeoutMs: 600_000 });
+    await clock.advance(300 + 600 + 1200 + 2400 + 4800);
+    expect(jobs.calls).toHaveLength(5);
+    await clock.advance(5000);
+    expect(jobs.calls).toHaveLength(6); // capped at 5000
+    await clock.advance(1000);
+    jobs.status.set('j-b', 'successful');
+    const b = waiter.wait('j-b', { timeoutMs: 600_000 });
+    await clock.advance(300);
+    expect(jobs.calls).toHaveLength(7);
+    expect(jobs.calls[6]).toEqual(['j-a', 'j-b']);
+    await expect(b).resolves.toMatchObject({ status: 'successful' });
+    jobs.status.set('j-a', 'successful');
+    await clock.advance(600);
+    await expect(a).resolves.toMatchObject({ job_id: 'j-a' });
+  });
+
+  it('splits more than 100 ids into several DescribeJobs calls in one tick', async () => {
+    const jobs = setup();
+    const jobIds = ids(250);
+    for (const id of jobIds) jobs.status.set(id, 'successful');
+    const waits = jobIds.map((id) => waiter.wait(id, { timeoutMs: 60_000 }));
+    await clock.advance(300);
+    expect(jobs.calls.map((c) => c.length)).toEqual([100, 100, 50]);
+    await expect(Promise.all(waits)).resolves.toHaveLength(250);
+  });
+
+  it('rejects with JobFailedError naming the job, its action and resources', async () => {
+    const jobs = setup();
+    jobs.status.set('j-fail', 'failed');
+    const outcome = waiter.wait('j-fail', { timeoutMs: 10_000 }).catch((e: unknown) => e);
+    await clock.advance(300);
+    const err = (await outcome) as JobFailedError;
+    expect(err).toBeInstanceOf(JobFailedError);
+    expect(err).toMatchObject({ jobId: 'j-fail', jobAction: 'AttachVolumes', resourceIds: ['vol-1', 'i-1'], status: 'failed' });
+    expect(err.message).toMatch(/j-fail.*AttachVolumes.*vol-1/);
+  });
+
+  it('keeps waiting on a job DescribeJobs does not know, until its deadline', async () => {
+    const jobs = setup();
+    const outcome = waiter
+      .wait('j-unknown', { jobAction: 'DetachNics', resourceIds: ['52:54:00:00:00:01'], timeoutMs: 2000 })
+      .catch((e: unknown) => e);
+    await clock.advance(1999);
+    expect(waiter.pending()).toBe(1);
+    await clock.advance(1);
+    const err = (await outcome) as JobTimeoutError;
+    expect(err).toBeInstanceOf(JobTimeoutError);
+    expect(err).toMatchObject({ jobId: 'j-unknown', jobAction: 'DetachNics', waitedMs: 2000, lastStatus: undefined });
+    expect(jobs.calls.length).toBeGreaterThanOrEqual(3);
+    expect(clock.pendingSleeps()).toBe(0);
+  });
+
+  it('reports the last status seen on timeout', async () => {
+    const jobs = setup();
+    jobs.status.set('j-slow', 'working');
+    const outcome = waiter.wait('j-slow', { timeoutMs: 1000 }).catch((e: unknown) => e);
+    await clock.advance(1000);
+    expect(await outcome).toMatchObject({ lastStatus: 'working', waitedMs: 1000 });
+  });
+
+  it('rejects only the aborted waiter and stops polling when nothing waits', async () => {
+    const jobs = setup();
+    jobs.status.set('j-1', 'working');
+    const controller = new AbortController();
+    const aborted = waiter.wait('j-1', { signal: controller.signal, timeoutMs: 60_000 }).catch((e: unknown) => e);
+    const other = waiter.wait('j-1', { timeoutMs: 60_000 });
+    controller.abort(new Error('request cancelled'));
+    expect(await aborted).toEqual(new Error('request cancelled'));
+    expect(waiter.pending()).toBe(1);
+    jobs.status.set('j-1', 'successful');
+    await clock.advance(300);
+    await expect(other).resolves.toMatchObject({ job_id: 'j-1' });
+    expect(clock.pendingSleeps()).toBe(0);
+  });
+
+  it('keeps polling through transport failures but fails waiters on a non-retryable error', async () => {
+    const jobs = setup();
+    jobs.failWith = new QingCloudTransportError('DescribeJobs', 'ECONNRESET');
+    const outcome = waiter.wait('j-1', { timeoutMs: 60_000 }).catch((e: unknown) => e);
+    await clock.advance(300);
+    expect(waiter.pending()).toBe(1);
+    const denied = new QingCloudApiError('DescribeJobs', 1200, 'AuthFailure');
+    jobs.failWith = denied;
+    await clock.advance(600);
+    expect(await outcome).toBe(denied);
+  });
+
+  it('rejects pending and new waits once closed', async () => {
+    setup();
+    const outcome = waiter.wait('j-1').catch((e: unknown) => e);
+    waiter.close();
+    expect(await outcome).toBeInstanceOf(ClientClosedError);
+    await expect(waiter.wait('j-2')).rejects.toBeInstanceOf(ClientClosedError);
+    await flushPromises();
+    expect(clock.pendingSleeps()).toBe(0);
+  });
+
+  it('validates the job id before registering it', async () => {
+    setup();
+    await expect(waiter.wait('vol-1')).rejects.toThrow(/not a valid job id/);
+    expect(waiter.pending()).toBe(0);
+  });
+});
