@@ -36,8 +36,6 @@ export interface ControllerOptions {
 /** volume_context keys the node plugin reads. */
 export const CONTEXT_FS_TYPE = 'fsType';
 export const CONTEXT_VOLUME_TYPE = 'volumeType';
-/** publish_context key: the device path the cloud reports (the node still resolves by-id and verifies). */
-export const PUBLISH_DEVICE = 'devicePath';
 
 const CONTROLLER_CAPABILITIES: csi.ControllerRpcType[] = [
   'CREATE_DELETE_VOLUME',
@@ -144,10 +142,11 @@ export class ControllerService {
     validateCapability(req.volume_capability, 'volume_capability', rpc);
     if (!VOLUME_ID.test(volumeId)) throw new CsiError('NOT_FOUND', `${rpc}: volume ${volumeId} does not exist`);
     if (!INSTANCE_ID.test(nodeId)) throw new CsiError('NOT_FOUND', `${rpc}: node ${nodeId} is not a QingCloud instance id`);
-    const volume = await this.ops.run({ key: `attach:${volumeId}@${nodeId}`, resources: [volumeId], signal: ctx.signal }, () =>
+    await this.ops.run({ key: `attach:${volumeId}@${nodeId}`, resources: [volumeId], signal: ctx.signal }, () =>
       this.storage.attachVolume(volumeId, nodeId),
     );
-    return { publish_context: volume.device === undefined || volume.device === '' ? {} : { [PUBLISH_DEVICE]: volume.device } };
+    // The node finds the disk by its by-id link and checks its serial; it needs nothing from here.
+    return { publish_context: {} };
   }
 
   async ControllerUnpublishVolume(req: csi.ControllerUnpublishVolumeRequest, ctx: CallContext = {}): Promise<csi.ControllerUnpublishVolumeResponse> {
@@ -292,10 +291,10 @@ export class ControllerService {
     const target = resolveSizeGiB({ requiredBytes: Math.max(range.requiredBytes, 1), limitBytes: range.limitBytes }, this.typeRule(volume.type), `volume type ${volume.type}`);
     // Already at least that large: nothing to do (a retry after the job finished lands here).
     if (volume.sizeGiB >= target) return { capacity_bytes: String(volume.sizeGiB * GiB), node_expansion_required: nodeExpansion };
-    const resized = await this.ops.run({ key: `expand:${volumeId}:${target}`, resources: [volumeId], signal: ctx.signal }, () =>
+    await this.ops.run({ key: `expand:${volumeId}:${target}`, resources: [volumeId], signal: ctx.signal }, () =>
       this.storage.resizeVolume(volumeId, target),
     );
-    return { capacity_bytes: String(resized.sizeGiB * GiB), node_expansion_required: nodeExpansion };
+    return { capacity_bytes: String(target * GiB), node_expansion_required: nodeExpansion };
   }
 
   async ControllerModifyVolume(): Promise<csi.ControllerModifyVolumeResponse> {

@@ -99,18 +99,17 @@ export class FakeBlockStorage implements BlockStorage {
     v.state = 'deleted';
   }
 
-  async attachVolume(volumeId: string, instanceId: string): Promise<StoredVolume> {
+  async attachVolume(volumeId: string, instanceId: string): Promise<void> {
     this.track('attachVolume');
     const v = this.volumes.get(volumeId);
     if (v === undefined || v.state === 'deleted') throw new StorageError('NotFound', `volume ${volumeId} not found`);
     if (!this.instances.has(instanceId)) throw new StorageError('NotFound', `instance ${instanceId} not found`);
-    if (v.instanceId === instanceId) return { ...v };
+    if (v.instanceId === instanceId) return;
     if (v.instanceId !== undefined) throw new StorageError('FailedPrecondition', `volume ${volumeId} is attached to ${v.instanceId}`);
     const count = [...this.volumes.values()].filter((x) => x.instanceId === instanceId).length;
     if (count >= this.maxVolumesPerInstance) throw new StorageError('LimitExceeded', `instance ${instanceId} has ${count} volumes`);
     v.instanceId = instanceId;
     v.state = 'in-use';
-    return { ...v };
   }
 
   async detachVolume(volumeId: string, instanceId: string): Promise<void> {
@@ -121,12 +120,11 @@ export class FakeBlockStorage implements BlockStorage {
     v.state = 'available';
   }
 
-  async resizeVolume(volumeId: string, sizeGiB: number): Promise<StoredVolume> {
+  async resizeVolume(volumeId: string, sizeGiB: number): Promise<void> {
     this.track('resizeVolume');
     const v = this.volumes.get(volumeId);
     if (v === undefined || v.state === 'deleted') throw new StorageError('NotFound', `volume ${volumeId} not found`);
     if (sizeGiB > v.sizeGiB) v.sizeGiB = sizeGiB;
-    return { ...v };
   }
 
   async createSnapshot(name: string, volumeId: string): Promise<StoredSnapshot> {

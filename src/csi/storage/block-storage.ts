@@ -92,11 +92,11 @@ export interface BlockStorage {
   /** Starts deleting the volume; gone already is success; attached → FailedPrecondition. */
   deleteVolume(volumeId: string, signal?: AbortSignal): Promise<void>;
   /** Attaches and waits; attached to this instance already is success; elsewhere → FailedPrecondition. */
-  attachVolume(volumeId: string, instanceId: string, signal?: AbortSignal): Promise<StoredVolume>;
+  attachVolume(volumeId: string, instanceId: string, signal?: AbortSignal): Promise<void>;
   /** Detaches from the instance and waits; not attached there, volume gone or instance gone is success. */
   detachVolume(volumeId: string, instanceId: string, signal?: AbortSignal): Promise<void>;
   /** Grows the volume to sizeGiB and waits; already that large is success. */
-  resizeVolume(volumeId: string, sizeGiB: number, signal?: AbortSignal): Promise<StoredVolume>;
+  resizeVolume(volumeId: string, sizeGiB: number, signal?: AbortSignal): Promise<void>;
   /** Starts a snapshot of the volume and returns it once it is cut (it may not be ready yet). */
   createSnapshot(name: string, volumeId: string, signal?: AbortSignal): Promise<StoredSnapshot>;
   /** The live snapshot with exactly this name, or undefined. */
