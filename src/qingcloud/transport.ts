@@ -76,9 +76,14 @@ export class UndiciTransport implements HttpTransport {
   async send(req: HttpRequest): Promise<HttpResponse> {
     const action = req.action ?? 'API';
     const target = new URL(req.url);
-    // One deadline for connect + headers + body; undici's own timeouts only cover each phase.
-    const deadline = AbortSignal.timeout(req.timeoutMs);
-    const signal = req.signal === undefined ? deadline : AbortSignal.any([req.signal, deadline]);
+    // One deadline for connect + headers + body; undici's own timeouts only cover each phase. The caller's signal is
+    // linked by hand and unlinked afterwards: AbortSignal.any would leave a listener per request on a long-lived signal.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new Error(`timed out after ${req.timeoutMs} ms`)), req.timeoutMs);
+    const onCallerAbort = (): void => deadline.abort(req.signal?.reason);
+    if (req.signal?.aborted === true) onCallerAbort();
+    else req.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const signal = deadline.signal;
     try {
       const res = await this.agent.request({
         origin: target.origin,
@@ -101,7 +106,7 @@ export class UndiciTransport implements HttpTransport {
       // A caller's abort is not a transport failure: surface the caller's reason unchanged.
       if (req.signal?.aborted === true) throw req.signal.reason;
       const timedOut =
-        deadline.aborted ||
+        deadline.signal.aborted ||
         err instanceof undiciErrors.ConnectTimeoutError ||
         err instanceof undiciErrors.HeadersTimeoutError ||
         err instanceof undiciErrors.BodyTimeoutError;
@@ -111,6 +116,9 @@ export class UndiciTransport implements HttpTransport {
         `${req.method} ${redactUrl(req.url)}: ${what}; check the endpoint, the network and the connection timeout`,
         { cause: scrubbedCause(err) },
       );
+    } finally {
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onCallerAbort);
     }
   }
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from '../../shared/log.js';
 import type { Clock } from '../../shared/clock.js';
 import { messageOf } from '../../shared/errors.js';
@@ -38,7 +39,8 @@ export interface EngineOptions {
 export class SimEngine {
   readonly world: World;
   private readonly inflight = new Set<Promise<void>>();
-  private readonly abortLatency = new AbortController();
+  // Every running job sleeps on this one signal, so hundreds of listeners are expected.
+  private readonly abortLatency = unlimitedListeners(new AbortController());
   private saving: Promise<void> = Promise.resolve();
   private saveScheduled = false;
   private dirty = false;
@@ -302,4 +304,9 @@ export class SimEngine {
       this.options.logger.error({ stateFile: file, err: messageOf(err) }, 'could not save the simulator state file');
     }
   }
+}
+
+function unlimitedListeners(controller: AbortController): AbortController {
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
