@@ -14,12 +14,16 @@ export type DescribeJobsFn = (jobIds: string[], signal: AbortSignal) => Promise<
 export interface JobWaiterOptions {
   clock?: Clock;
   logger?: Logger;
-  /** First poll after a registration (default 300). */
+  /** First poll of a job whose action has no history yet (default 300). */
   initialIntervalMs?: number;
-  /** Poll interval cap (default 5000). */
+  /** Cap of the gap between follow-up polls (default 5000). */
   maxIntervalMs?: number;
-  /** Interval growth per tick (default 2). */
+  /** Growth of the follow-up gap per poll that finds the job still running (default 2). */
   factor?: number;
+  /** Jobs due within this window share one poll (default 50). */
+  coalesceMs?: number;
+  /** Smallest gap between two polls of a job (default 20). */
+  minGapMs?: number;
   /** Ids per DescribeJobs call (default and API maximum 100). */
   batchSize?: number;
   /** Deadline of a wait that names none (default 180 000, the Go SDK's). */
@@ -45,15 +49,38 @@ interface Entry {
   started: number;
   deadline: number;
   lastStatus: string | undefined;
+  /** When this entry wants its next DescribeJobs. */
+  nextPollAt: number;
+  /** Polls due for this entry that found the job still running. */
+  misses: number;
+  /** Elapsed ms at the last poll that found the job still running. */
+  lastMissElapsed: number;
   resolve: (job: Job) => void;
   reject: (err: unknown) => void;
   cleanup: () => void;
 }
 
+/** What the waiter has learnt about one job action's duration. */
+interface Estimate {
+  /** When to poll first, ms after the job started. */
+  firstPollMs: number;
+  /** A recent elapsed time at which such a job was still running (a lower bound, slowly forgotten). */
+  floorMs: number;
+}
+
+/** Successive polls of a job that outlasted its estimate are this fraction of the estimate apart, growing by `factor`. */
+const FOLLOW_UP_FRACTION = 0.1;
+/** A first poll that finds the job done lowers the estimate by this factor, never below the floor plus 5 %. */
+const DECAY = 0.95;
+const FLOOR_MARGIN = 1.05;
+/** The floor is forgotten by 1 % per finished job, so the estimate can follow a cloud that got faster. */
+const FLOOR_AGING = 0.99;
+
 /**
- * One poller per client: every wait registers its job id, and each tick sends one DescribeJobs per 100
- * waiting ids, fanning results out to the waiters. The interval starts short, backs off to a cap, and is
- * reset by each new registration; the loop ends when nothing is waiting.
+ * One poller per client: every wait registers its job id, and each poll sends one DescribeJobs per 100 waiting
+ * ids, fanning results out. Polls are scheduled from what the waiter learnt about each job action: the first poll
+ * comes when such jobs usually finish (so most jobs take exactly one poll), follow-ups come quickly and then back
+ * off. Jobs due within `coalesceMs` of each other share a poll; every poll also carries all other waiting ids.
  */
 export class JobWaiter {
   private readonly entries = new Map<string, Set<Entry>>();
@@ -64,9 +91,12 @@ export class JobWaiter {
   private readonly factor: number;
   private readonly batchSize: number;
   private readonly defaultTimeoutMs: number;
+  private readonly coalesceMs: number;
+  private readonly minGapMs: number;
+  private readonly estimates = new Map<string, Estimate>();
+  /** First-poll delay for an action not seen yet: what the last finished job of any action suggested. */
+  private sharedFirstPollMs: number | undefined;
   private readonly closing = new AbortController();
-  private interval: number;
-  private resetPending = false;
   private running = false;
   private wake: AbortController | undefined;
   private sleepingUntil = Infinity;
@@ -82,7 +112,8 @@ export class JobWaiter {
     this.factor = options.factor ?? 2;
     this.batchSize = Math.max(1, Math.min(100, options.batchSize ?? 100));
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 180_000;
-    this.interval = this.initialMs;
+    this.coalesceMs = options.coalesceMs ?? 50;
+    this.minGapMs = options.minGapMs ?? 20;
   }
 
   /** Number of waits still pending. */
@@ -90,6 +121,11 @@ export class JobWaiter {
     let n = 0;
     for (const set of this.entries.values()) n += set.size;
     return n;
+  }
+
+  /** The delay of the first poll for a job of this action (learnt, or the initial interval). */
+  firstPollDelay(jobAction: string): number {
+    return this.estimates.get(jobAction)?.firstPollMs ?? this.sharedFirstPollMs ?? this.initialMs;
   }
 
   /**
@@ -109,13 +145,17 @@ export class JobWaiter {
     if (signal?.aborted === true) return Promise.reject(signal.reason);
     return new Promise<Job>((resolve, reject) => {
       const started = this.clock.now();
+      const jobAction = options.jobAction ?? '';
       const entry: Entry = {
         jobId,
-        jobAction: options.jobAction ?? '',
+        jobAction,
         resourceIds: options.resourceIds ?? [],
         started,
         deadline: started + (options.timeoutMs ?? this.defaultTimeoutMs),
         lastStatus: undefined,
+        nextPollAt: started + this.firstPollDelay(jobAction),
+        misses: 0,
+        lastMissElapsed: 0,
         resolve,
         reject,
         cleanup: () => signal?.removeEventListener('abort', onAbort),
@@ -128,9 +168,8 @@ export class JobWaiter {
         this.entries.set(jobId, set);
       }
       set.add(entry);
-      this.resetPending = true;
       if (this.running) {
-        if (this.sleepingUntil > this.clock.now() + this.initialMs) this.wake?.abort();
+        if (this.sleepingUntil > Math.min(entry.nextPollAt, entry.deadline)) this.wake?.abort();
       } else {
         void this.loop();
       }
@@ -161,14 +200,10 @@ export class JobWaiter {
     this.running = true;
     try {
       while (this.entries.size > 0 && !this.closing.signal.aborted) {
-        if (this.resetPending) {
-          this.interval = this.initialMs;
-          this.resetPending = false;
-        }
         const now = this.clock.now();
-        let earliest = Infinity;
-        for (const set of this.entries.values()) for (const e of set) earliest = Math.min(earliest, e.deadline);
-        const delay = Math.max(0, Math.min(this.interval, earliest - now));
+        let next = Infinity;
+        for (const set of this.entries.values()) for (const e of set) next = Math.min(next, e.nextPollAt, e.deadline);
+        const delay = Math.max(0, next - now);
         this.wake = new AbortController();
         this.sleepingUntil = now + delay;
         try {
@@ -180,7 +215,6 @@ export class JobWaiter {
         }
         if (this.entries.size === 0) break;
         await this.tick();
-        this.interval = Math.min(this.maxMs, this.interval * this.factor);
       }
     } catch (err) {
       this.logger.error({ err: messageOf(err) }, 'QingCloud job waiter loop failed');
@@ -194,19 +228,50 @@ export class JobWaiter {
   }
 
   private async tick(): Promise<void> {
-    const ids = [...this.entries.keys()];
-    const batches: string[][] = [];
-    for (let i = 0; i < ids.length; i += this.batchSize) batches.push(ids.slice(i, i + this.batchSize));
-    await Promise.all(batches.map((batch) => this.poll(batch)));
     const now = this.clock.now();
+    const due = new Set<Entry>();
+    for (const set of this.entries.values()) for (const e of set) if (e.nextPollAt <= now + this.coalesceMs) due.add(e);
+    if (due.size > 0) {
+      const ids = [...this.entries.keys()];
+      const batches: string[][] = [];
+      for (let i = 0; i < ids.length; i += this.batchSize) batches.push(ids.slice(i, i + this.batchSize));
+      await Promise.all(batches.map((batch) => this.poll(batch)));
+    }
+    const after = this.clock.now();
     for (const set of [...this.entries.values()]) {
       for (const entry of set) {
-        if (now < entry.deadline) continue;
-        this.settle(entry, () =>
-          entry.reject(new JobTimeoutError(entry.jobId, entry.jobAction, entry.resourceIds, now - entry.started, entry.lastStatus)),
-        );
+        if (after >= entry.deadline) {
+          this.settle(entry, () =>
+            entry.reject(new JobTimeoutError(entry.jobId, entry.jobAction, entry.resourceIds, after - entry.started, entry.lastStatus)),
+          );
+          continue;
+        }
+        if (!due.has(entry)) continue;
+        // Still running past its estimate: follow up soon, then back off.
+        entry.misses += 1;
+        entry.lastMissElapsed = now - entry.started;
+        const gap = this.firstPollDelay(entry.jobAction) * FOLLOW_UP_FRACTION * Math.pow(this.factor, entry.misses - 1);
+        entry.nextPollAt = after + Math.min(this.maxMs, Math.max(this.minGapMs, gap));
       }
     }
+  }
+
+  /** Learns from a finished job when jobs of its action should be polled first. */
+  private learn(entry: Entry, now: number): void {
+    const elapsed = now - entry.started;
+    const current = this.estimates.get(entry.jobAction) ?? { firstPollMs: this.firstPollDelay(entry.jobAction), floorMs: 0 };
+    let { firstPollMs, floorMs } = current;
+    if (entry.misses === 0) {
+      // Done by the first poll (or earlier): it may have finished well before, so creep downwards, not below the floor.
+      firstPollMs = Math.max(floorMs * FLOOR_MARGIN, Math.min(firstPollMs, elapsed) * DECAY);
+    } else {
+      floorMs = Math.max(floorMs, entry.lastMissElapsed);
+      firstPollMs = elapsed;
+    }
+    floorMs *= FLOOR_AGING;
+    firstPollMs = Math.min(this.maxMs * 4, Math.max(this.minGapMs, firstPollMs));
+    this.estimates.set(entry.jobAction, { firstPollMs, floorMs });
+    this.sharedFirstPollMs = firstPollMs;
   }
 
   private async poll(batch: string[]): Promise<void> {
@@ -229,6 +294,7 @@ export class JobWaiter {
       for (const entry of [...(this.entries.get(id) ?? [])]) {
         entry.lastStatus = job.status;
         if (job.status === 'successful') {
+          this.learn(entry, this.clock.now());
           this.settle(entry, () => entry.resolve(job));
         } else if (FAILED_JOB_STATUSES.has(job.status)) {
           const resources = entry.resourceIds.length > 0 ? entry.resourceIds : jobResourceIds(job);

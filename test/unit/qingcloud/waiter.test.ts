@@ -37,7 +37,7 @@ function setup(options: ConstructorParameters<typeof JobWaiter>[1] = {}): FakeJo
 }
 
 describe('JobWaiter', () => {
-  it('lets 50 concurrent waits share one DescribeJobs per tick', async () => {
+  it('lets 50 concurrent waits share one DescribeJobs per poll', async () => {
     const jobs = setup();
     const jobIds = ids(50);
     for (const id of jobIds) jobs.status.set(id, 'working');
@@ -45,35 +45,67 @@ describe('JobWaiter', () => {
     await clock.advance(300);
     expect(jobs.calls).toHaveLength(1);
     expect(jobs.calls[0]).toHaveLength(50);
-    await clock.advance(600);
-    expect(jobs.calls).toHaveLength(2);
     for (const id of jobIds) jobs.status.set(id, 'successful');
-    await clock.advance(1200);
-    expect(jobs.calls).toHaveLength(3);
+    await clock.advance(30); // follow-up comes quickly after a miss: 10 % of the estimate
+    expect(jobs.calls).toHaveLength(2);
     const done = await Promise.all(waits);
     expect(done.map((j) => j.job_id)).toEqual(jobIds);
     expect(waiter.pending()).toBe(0);
     expect(clock.pendingSleeps()).toBe(0); // the loop stopped
   });
 
-  it('backs off to the max interval and resets it when a new job registers', async () => {
+  it('follows up on a job that outlasts its estimate quickly, then backs off to the cap', async () => {
+    const jobs = setup({ maxIntervalMs: 100 });
+    jobs.status.set('j-a', 'working');
+    const a = waiter.wait('j-a', { jobAction: 'AttachVolumes', timeoutMs: 600_000 });
+    await clock.advance(300);
+    await clock.advance(30);
+    await clock.advance(60);
+    expect(jobs.calls).toHaveLength(3);
+    await clock.advance(100); // 120 capped at 100
+    expect(jobs.calls).toHaveLength(4);
+    await clock.advance(100);
+    expect(jobs.calls).toHaveLength(5);
+    jobs.status.set('j-a', 'successful');
+    await clock.advance(100);
+    await expect(a).resolves.toMatchObject({ job_id: 'j-a' });
+  });
+
+  it('learns when jobs of an action finish, so the next one takes a single poll', async () => {
     const jobs = setup();
     jobs.status.set('j-a', 'working');
-    const a = waiter.wait('j-a', { timeoutMs: 600_000 });
-    await clock.advance(300 + 600 + 1200 + 2400 + 4800);
-    expect(jobs.calls).toHaveLength(5);
-    await clock.advance(5000);
-    expect(jobs.calls).toHaveLength(6); // capped at 5000
-    await clock.advance(1000);
-    jobs.status.set('j-b', 'successful');
-    const b = waiter.wait('j-b', { timeoutMs: 600_000 });
-    await clock.advance(300);
-    expect(jobs.calls).toHaveLength(7);
-    expect(jobs.calls[6]).toEqual(['j-a', 'j-b']);
-    await expect(b).resolves.toMatchObject({ status: 'successful' });
+    const a = waiter.wait('j-a', { jobAction: 'AttachVolumes', timeoutMs: 60_000 });
+    await clock.advance(300); // miss
+    await clock.advance(30); // miss
     jobs.status.set('j-a', 'successful');
-    await clock.advance(600);
-    await expect(a).resolves.toMatchObject({ job_id: 'j-a' });
+    await clock.advance(60); // done at 390 ms
+    await a;
+    expect(waiter.firstPollDelay('AttachVolumes')).toBe(390);
+    const before = jobs.calls.length;
+    jobs.status.set('j-b', 'successful');
+    const b = waiter.wait('j-b', { jobAction: 'AttachVolumes', timeoutMs: 60_000 });
+    await clock.advance(389);
+    expect(jobs.calls.length).toBe(before); // no poll before the learnt duration
+    await clock.advance(1);
+    await expect(b).resolves.toMatchObject({ job_id: 'j-b' });
+    expect(jobs.calls.length).toBe(before + 1);
+    // Done at the first poll: the estimate creeps down, but not below what was seen still running (330 ms).
+    expect(waiter.firstPollDelay('AttachVolumes')).toBeLessThan(390);
+    expect(waiter.firstPollDelay('AttachVolumes')).toBeGreaterThanOrEqual(330 * 0.99 * 1.05 * 0.99);
+    // An action never seen starts from what the last finished job suggested.
+    expect(waiter.firstPollDelay('DetachVolumes')).toBe(waiter.firstPollDelay('AttachVolumes'));
+  });
+
+  it('puts jobs due within the coalescing window into one poll', async () => {
+    const jobs = setup();
+    jobs.status.set('j-1', 'successful');
+    jobs.status.set('j-2', 'successful');
+    const first = waiter.wait('j-1', { timeoutMs: 60_000 });
+    await clock.advance(40);
+    const second = waiter.wait('j-2', { timeoutMs: 60_000 });
+    await clock.advance(260);
+    await Promise.all([first, second]);
+    expect(jobs.calls).toEqual([['j-1', 'j-2']]);
   });
 
   it('splits more than 100 ids into several DescribeJobs calls in one tick', async () => {
