@@ -18,6 +18,9 @@ export interface CsiCliOptions {
   metricsAddress?: string;
   logLevel: string;
   allowUnverifiableDevices: boolean;
+  /** Client-side API budget (token bucket); undefined = the SDK default sized for 2000 requests/hour. */
+  apiRatePerSecond?: number;
+  apiBurst?: number;
 }
 
 /** Usage text printed by --help and after a bad flag. */
@@ -34,6 +37,8 @@ export const CSI_USAGE = `Usage: qingcloud-csi --endpoint unix:///csi/csi.sock [
   --metrics-address <host:port>    serve Prometheus metrics at /metrics
   --log-level <level>              trace|debug|info|warn|error (default info)
   --allow-unverifiable-devices     accept disks without a serial (platforms that give none)
+  --api-rate <per-second>          client-side API budget (default 0.53/s: QingCloud's 2000 calls/hour)
+  --api-burst <n>                  calls allowed at once before the rate applies (default 100)
   --help`;
 
 /** A command-line problem; the message lists every problem found. */
@@ -66,6 +71,8 @@ export function parseCsiArgs(argv: readonly string[], env: Readonly<Record<strin
         'metrics-address': { type: 'string' },
         'log-level': { type: 'string' },
         'allow-unverifiable-devices': { type: 'boolean' },
+        'api-rate': { type: 'string' },
+        'api-burst': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -95,6 +102,10 @@ export function parseCsiArgs(argv: readonly string[], env: Readonly<Record<strin
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) problems.push(`--log-level ${logLevel} is not a level`);
   const deviceDir = values['device-dir'] ?? '/dev/disk/by-id';
   if (!deviceDir.startsWith('/')) problems.push(`--device-dir ${deviceDir} must be an absolute path`);
+  const apiRate = values['api-rate'] === undefined ? undefined : Number(values['api-rate']);
+  if (apiRate !== undefined && !(apiRate > 0)) problems.push(`--api-rate ${values['api-rate']} must be a positive number of calls per second`);
+  const apiBurst = values['api-burst'] === undefined ? undefined : Number(values['api-burst']);
+  if (apiBurst !== undefined && !(Number.isInteger(apiBurst) && apiBurst >= 1)) problems.push(`--api-burst ${values['api-burst']} must be a whole number of at least 1`);
   if (problems.length > 0) throw new CsiUsageError(problems);
   return {
     endpoint,
@@ -108,5 +119,7 @@ export function parseCsiArgs(argv: readonly string[], env: Readonly<Record<strin
     ...(metricsAddress === undefined ? {} : { metricsAddress }),
     logLevel,
     allowUnverifiableDevices: values['allow-unverifiable-devices'] === true,
+    ...(apiRate === undefined ? {} : { apiRatePerSecond: apiRate }),
+    ...(apiBurst === undefined ? {} : { apiBurst }),
   };
 }

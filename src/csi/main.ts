@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { systemClock } from '../shared/clock.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { NodeCommandRunner } from '../shared/node-exec.js';
-import { createQingCloud, loadConfig, readInstanceId, type QingCloud, type QingCloudConfig } from '../qingcloud/index.js';
+import { DEFAULT_BUDGET, createQingCloud, loadConfig, readInstanceId, type QingCloud, type QingCloudConfig } from '../qingcloud/index.js';
 import { INSTANCE_CLASSES, VOLUME_TYPES } from '../qingcloud/volume-types.js';
 import { CSI_USAGE, CsiUsageError, parseCsiArgs, type CsiCliOptions } from './cli.js';
 import { ControllerService } from './controller.js';
@@ -56,7 +56,11 @@ async function main(): Promise<void> {
     if (serveController) throw err;
     logger.info({ reason: (err as Error).message }, 'no usable QingCloud config on this node; topology will name the zone only if the config is missing');
   }
-  const sdk = config === undefined ? undefined : createQingCloud({ config, logger: logger.child({ component: 'sdk' }) });
+  const budget = {
+    ratePerSecond: options.apiRatePerSecond ?? DEFAULT_BUDGET.ratePerSecond,
+    burst: options.apiBurst ?? DEFAULT_BUDGET.burst,
+  };
+  const sdk = config === undefined ? undefined : createQingCloud({ config, budget, logger: logger.child({ component: 'sdk' }) });
 
   let controller: ControllerService | undefined;
   let storage: QingCloudBlockStorage | undefined;

@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
+import { loadCsiPackage } from '../csi/proto.js';
+
+/** A qingcloud-csi process started from dist/, and gRPC clients on its socket. */
+export interface DriverProcess {
+  child: ChildProcess;
+  call<T = any>(service: 'identity' | 'controller' | 'node', method: string, request: object, deadlineMs?: number): Promise<T>;
+  /** Resident set size now and at peak, from /proc. */
+  rss(): Promise<{ rssKiB: number; peakKiB: number }>;
+  stop(): Promise<void>;
+}
+
+/** Starts `node dist/csi/main.js` with the given flags and waits until Probe answers. */
+export async function startDriver(socketPath: string, flags: string[]): Promise<DriverProcess> {
+  const entry = fileURLToPath(new URL('../csi/main.js', import.meta.url));
+  const child = spawn(process.execPath, [entry, '--endpoint', `unix://${socketPath}`, ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const pkg = loadCsiPackage();
+  const target = `unix://${socketPath}`;
+  const clients: Record<string, Client> = {
+    identity: new pkg.clients.identity(target, credentials.createInsecure()),
+    controller: new pkg.clients.controller(target, credentials.createInsecure()),
+    node: new pkg.clients.node(target, credentials.createInsecure()),
+  };
+  const call = <T>(service: string, method: string, request: object, deadlineMs = 120_000): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const client = clients[service] as unknown as Record<string, (...args: unknown[]) => void>;
+      client[method]!.call(client, request, new Metadata(), { deadline: Date.now() + deadlineMs }, (err: ServiceError | null, res: T) =>
+        err ? reject(err) : resolve(res),
+      );
+    });
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`qingcloud-csi exited with ${child.exitCode}: ${stderr}`);
+    try {
+      await call('identity', 'Probe', {}, 1_000);
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`qingcloud-csi did not become ready: ${(err as Error).message}; stderr: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    child,
+    call,
+    rss: async () => {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+      const kib = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+      return { rssKiB: kib('VmRSS'), peakKiB: kib('VmHWM') };
+    },
+    stop: async () => {
+      for (const c of Object.values(clients)) c.close();
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await once(child, 'exit');
+      }
+    },
+  };
+}

@@ -1,0 +1,69 @@
+// `npm run bench:csi [-- --lifecycles 50 --latency-ms 500]`: the CSI driver process (dist/csi/main.js, controller
+// mode) driven over its unix socket against the simulator: IaaS calls per PVC lifecycle (create, publish, unpublish,
+// delete), wall time of N concurrent lifecycles against the floor the job latency imposes, and the driver's RSS.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startSimulator, type RunningSimulator } from '../qingcloud/sim/index.js';
+import { startDriver, type DriverProcess } from './csi-driver.js';
+
+const { values } = parseArgs({
+  options: { lifecycles: { type: 'string', default: '50' }, 'latency-ms': { type: 'string', default: '500' } },
+});
+const lifecycles = Number(values.lifecycles);
+const latencyMs = Number(values['latency-ms']);
+const GiB = 1024 ** 3;
+const NODES = ['i-sim00001', 'i-sim00003'];
+const capability = { mount: { fs_type: 'ext4' }, access_mode: { mode: 'SINGLE_NODE_WRITER' } };
+
+async function lifecycle(driver: DriverProcess, name: string, node: string): Promise<void> {
+  const { volume } = await driver.call('controller', 'CreateVolume', { name, capacity_range: { required_bytes: String(20 * GiB) }, volume_capabilities: [capability] });
+  await driver.call('controller', 'ControllerPublishVolume', { volume_id: volume.volume_id, node_id: node, volume_capability: capability });
+  await driver.call('controller', 'ControllerUnpublishVolume', { volume_id: volume.volume_id, node_id: node });
+  await driver.call('controller', 'DeleteVolume', { volume_id: volume.volume_id });
+}
+
+function calls(sim: RunningSimulator): { total: number; byAction: Record<string, number> } {
+  const byAction = sim.callCounts();
+  return { total: Object.values(byAction).reduce((a, b) => a + b, 0), byAction };
+}
+
+const dir = await mkdtemp(path.join(tmpdir(), 'bench-csi-'));
+const sim = await startSimulator({ jobLatencyMs: latencyMs, random: 11, seed: { limits: { max_volumes_per_instance: 1000 } } });
+const configPath = path.join(dir, 'config.yaml');
+await sim.writeClientConfig(configPath);
+// The default client budget follows QingCloud's 2000 calls/hour; the simulator has no such quota.
+const driver = await startDriver(path.join(dir, 'csi.sock'), ['--mode', 'controller', '--config', configPath, '--api-rate', '10000', '--api-burst', '10000', '--log-level', 'warn']);
+try {
+  sim.resetCallCounts();
+  await lifecycle(driver, 'pvc-warmup', NODES[0]!);
+  const cold = calls(sim);
+  sim.resetCallCounts();
+  const aloneStart = performance.now();
+  await lifecycle(driver, 'pvc-alone', NODES[0]!);
+  const aloneMs = performance.now() - aloneStart;
+  const alone = calls(sim);
+
+  sim.resetCallCounts();
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: lifecycles }, (_, i) => lifecycle(driver, `pvc-bench-${i}`, NODES[i % NODES.length]!)));
+  const wallMs = performance.now() - t0;
+  const parallel = calls(sim);
+  const { rssKiB, peakKiB } = await driver.rss();
+  // Three jobs are waited for in sequence (create, attach, detach); delete returns once the cloud accepted it.
+  const floorMs = 3 * latencyMs;
+
+  const fmt = (c: { byAction: Record<string, number> }) => Object.entries(c.byAction).sort().map(([a, n]) => `${a} ${n}`).join(', ');
+  console.log(`bench:csi — qingcloud-csi (controller) over its unix socket, simulator job latency ${latencyMs} ms`);
+  console.log(`  IaaS calls, first lifecycle (cold job-duration estimate): ${cold.total}  [${fmt(cold)}]`);
+  console.log(`  IaaS calls per PVC lifecycle alone:                       ${alone.total}  [${fmt(alone)}]   (target <= 8; QingCloud's driver ~18)`);
+  console.log(`  IaaS calls per lifecycle, ${lifecycles} in parallel:             ${(parallel.total / lifecycles).toFixed(2)}  [${fmt(parallel)}]   (target <= 6)`);
+  console.log(`  wall time, one lifecycle alone:                           ${aloneMs.toFixed(0)} ms (floor ${floorMs} ms, ratio ${(aloneMs / floorMs).toFixed(2)})`);
+  console.log(`  wall time, ${lifecycles} in parallel:                             ${wallMs.toFixed(0)} ms (floor ${floorMs} ms, ratio ${(wallMs / floorMs).toFixed(2)}; target <= 1.2)`);
+  console.log(`  driver RSS:                                               ${(rssKiB / 1024).toFixed(1)} MiB now, ${(peakKiB / 1024).toFixed(1)} MiB peak (target <= 60 MiB)`);
+} finally {
+  await driver.stop();
+  await sim.stop();
+  await rm(dir, { recursive: true, force: true });
+}
