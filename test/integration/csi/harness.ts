@@ -16,6 +16,7 @@ import { INSTANCE_CLASSES, VOLUME_TYPES } from '../../../src/qingcloud/volume-ty
 import { silentLogger } from '../../../src/shared/log.js';
 import { systemClock } from '../../../src/shared/clock.js';
 import { FakeMounter } from '../../fakes/fake-mounter.js';
+import type { Mounter } from '../../../src/csi/mount/mounter.js';
 
 export const GiB = 1024 ** 3;
 export const DRIVER = 'disk.csi.qingcloud.com';
@@ -68,6 +69,7 @@ class SimulatedDisks implements DeviceLookupFs {
 export interface Harness {
   sim: RunningSimulator;
   sdk: QingCloud;
+  /** The fake node mounter (unused when a real node side was given). */
   mounter: FakeMounter;
   socketPath: string;
   dir: string;
@@ -75,12 +77,27 @@ export interface Harness {
   call<T = any>(service: 'identity' | 'controller' | 'node', method: string, request: object, deadlineMs?: number): Promise<T>;
   /** The gRPC status code name of a call ('OK' on success). */
   code(service: 'identity' | 'controller' | 'node', method: string, request: object, deadlineMs?: number): Promise<string>;
-  stop(): Promise<void>;
+  /** Stops everything; `cleanup` also removes what the simulator's effects made. */
+  stop(cleanup?: boolean): Promise<void>;
 }
 
 const CODE_NAMES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
 
-export async function startHarness(simOptions: SimulatorOptions = {}, sdkTuning: { retry?: object } = {}): Promise<Harness> {
+/** How the node service finds and mounts devices; default: FakeMounter + simulated disks. */
+export interface NodeSide {
+  mounter: Mounter;
+  devices: DeviceResolver;
+}
+
+/** Options of startHarness. */
+export interface HarnessOptions {
+  retry?: object;
+  /** Builds the node side (the e2e tier passes the real Linux mounter and the simulator's by-id directory). */
+  nodeSide?: (sim: RunningSimulator) => NodeSide;
+}
+
+export async function startHarness(simOptions: SimulatorOptions = {}, options: HarnessOptions = {}): Promise<Harness> {
+  const sdkTuning = options;
   const dir = await mkdtemp(path.join(tmpdir(), 'csi-it-'));
   const sim = await startSimulator({ random: 3, ...simOptions });
   const c = sim.clientConfig;
@@ -93,9 +110,13 @@ export async function startHarness(simOptions: SimulatorOptions = {}, sdkTuning:
   const catalog = { volumeTypes: VOLUME_TYPES, instanceClasses: INSTANCE_CLASSES };
   const storage = new QingCloudBlockStorage({ sdk, zone: c.zone, clock: systemClock, logger: silentLogger() });
   const mounter = new FakeMounter();
-  const node = new NodeService({
+  const side = options.nodeSide?.(sim) ?? {
     mounter,
     devices: new DeviceResolver({ clock: systemClock, fs: new SimulatedDisks(sim, mounter), waitTimeoutMs: 200, pollIntervalMs: 20 }),
+  };
+  const node = new NodeService({
+    mounter: side.mounter,
+    devices: side.devices,
     identity: { nodeId: NODE_ID, zone: c.zone, instanceClass: 0 },
     keys,
     catalog,
@@ -131,12 +152,12 @@ export async function startHarness(simOptions: SimulatorOptions = {}, sdkTuning:
         () => 'OK',
         (err: ServiceError) => CODE_NAMES[err.code] ?? String(err.code),
       ),
-    stop: async () => {
+    stop: async (cleanup = false) => {
       for (const client of Object.values(clients)) client.close();
       await server.stop(1_000);
       await services.controller.drain();
       await sdk.close();
-      await sim.stop();
+      await sim.stop({ cleanup });
       await rm(dir, { recursive: true, force: true });
     },
   };
