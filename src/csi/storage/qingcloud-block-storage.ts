@@ -95,6 +95,18 @@ export class QingCloudBlockStorage implements BlockStorage {
     }
   }
 
+  /** Waits until a volume being deleted by an earlier attempt is gone; throws Busy if its deletion stalls. */
+  private async waitUntilGone(volumeId: string, signal?: AbortSignal): Promise<void> {
+    const deadline = this.clock.now() + SETTLE_TIMEOUT_MS;
+    for (let attempt = 0; ; attempt++) {
+      const v = await this.getVolume(volumeId, signal);
+      if (v === undefined) return;
+      if (v.state !== 'deleting') throw new StorageError('Busy', `deleting volume ${volumeId} did not finish (it is ${v.state}); retrying`);
+      if (this.clock.now() > deadline) throw new StorageError('Busy', `volume ${volumeId} is still being deleted; retrying`);
+      await this.clock.sleep(backoffDelay(attempt, SETTLE), signal);
+    }
+  }
+
   async listVolumes(offset: number, limit: number, signal?: AbortSignal): Promise<Page<StoredVolume>> {
     const page = await this.call('list volumes', () =>
       this.sdk.api.volumes.describeVolumes({ status: LIVE_VOLUME, offset, limit: Math.min(limit, PAGE) }, { signal }),
@@ -149,13 +161,17 @@ export class QingCloudBlockStorage implements BlockStorage {
 
   async deleteVolume(volumeId: string, signal?: AbortSignal): Promise<void> {
     try {
-      // Deletion is not waited for: the volume is going away, and a repeat finds it deleting or gone.
-      await this.sdk.api.volumes.deleteVolumes([volumeId], { signal });
+      // Waited for: a delete job can fail, and an OK answered before it ends would leak the volume for good.
+      await this.sdk.api.volumes.deleteVolumesAndWait([volumeId], { signal, timeoutMs: this.jobTimeoutMs });
     } catch (err) {
       if (err instanceof QingCloudApiError && err.kind === 'notFound') return;
       if (err instanceof QingCloudApiError && err.retCode === 1400) {
         const v = await this.getVolume(volumeId, signal);
-        if (v === undefined || v.state === 'deleting' || v.state === 'deleted') return;
+        if (v === undefined || v.state === 'deleted') return;
+        if (v.state === 'deleting') {
+          await this.waitUntilGone(volumeId, signal);
+          return;
+        }
         if (v.instanceId !== undefined) {
           throw new StorageError('FailedPrecondition', `volume ${volumeId} is attached to instance ${v.instanceId}; it must be unpublished before it can be deleted`, { cause: err });
         }
@@ -258,12 +274,13 @@ export class QingCloudBlockStorage implements BlockStorage {
 
   async deleteSnapshot(snapshotId: string, signal?: AbortSignal): Promise<void> {
     try {
-      await this.sdk.api.snapshots.deleteSnapshots([snapshotId], { signal });
+      // Waited for, like volume deletion: a failed delete job must surface so the CO retries.
+      await this.sdk.api.snapshots.deleteSnapshotsAndWait([snapshotId], { signal, timeoutMs: this.jobTimeoutMs });
     } catch (err) {
       if (err instanceof QingCloudApiError && err.kind === 'notFound') return;
       if (err instanceof QingCloudApiError && err.retCode === 1400) {
         const s = await this.getSnapshot(snapshotId, signal);
-        if (s === undefined || s.state === 'deleting') return;
+        if (s === undefined) return;
       }
       throw this.classify(err, `delete snapshot ${snapshotId}`);
     }
