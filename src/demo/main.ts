@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm start`: the embedded demo. Starts the QingCloud simulator in-process and drives it the way the driver does,
-// with real loop devices and network namespaces when run as root.
+// `npm start`: the embedded demo. Starts the QingCloud simulator in-process and runs the storage lifecycle through
+// the real qingcloud-csi process, with real loop devices, file systems and mounts when run as root.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,44 +9,36 @@ import { RealEffects } from '../qingcloud/sim/real-effects.js';
 import { startSimulator } from '../qingcloud/sim/index.js';
 import { sdkForSimulator } from '../bench/sim-client.js';
 import { Reporter } from './reporter.js';
+import { storageDemo } from './storage.js';
 
 const report = new Reporter();
 const isRoot = process.getuid?.() === 0;
 const dir = await mkdtemp(path.join(tmpdir(), 'qingcloud-demo-'));
-const effects = isRoot
-  ? new RealEffects({ runner: new NodeCommandRunner(), dataDir: path.join(dir, 'data'), deviceRoot: path.join(dir, 'by-id'), namePrefix: 'qdemo' })
-  : undefined;
+const deviceRoot = path.join(dir, 'by-id');
+const effects = isRoot ? new RealEffects({ runner: new NodeCommandRunner(), dataDir: path.join(dir, 'data'), deviceRoot, namePrefix: 'qdemo' }) : undefined;
+let failed = false;
 
 report.section('QingCloud simulator');
 const sim = await report.step(
-  `start the simulator (${isRoot ? 'real effects: loop devices, veth NICs' : 'pure state'})`,
-  () => startSimulator({ stateFile: path.join(dir, 'state.json'), jobLatencyMs: 50, ...(effects === undefined ? {} : { effects }) }),
+  `start the simulator (${isRoot ? 'real effects: loop devices, veth NICs' : 'pure state'}, 200 ms per cloud job)`,
+  () => startSimulator({ stateFile: path.join(dir, 'state.json'), jobLatencyMs: 200, ...(effects === undefined ? {} : { effects }) }),
   (s) => s.url,
 );
 if (!isRoot) report.skip('real effects (loop devices, mounts, namespaces)', 'they need root; run `sudo npm start` to see them');
-const sdk = sdkForSimulator(sim, { budget: null, waiter: { initialIntervalMs: 25, maxIntervalMs: 200 } });
-
+const sdk = sdkForSimulator(sim, { budget: null });
 try {
-  report.section('SDK round trip');
+  report.section('The simulated cloud, through the SDK');
   await report.step('DescribeZones', () => sdk.api.zones.describeZones(), (p) => p.items.map((z) => z.zone_id).join(', '));
-  const instances = await report.step('DescribeInstances', () => sdk.api.instances.describeAllInstances(), (l) => l.map((i) => `${i.instance_id} (class ${i.instance_class})`).join(', '));
+  await report.step('DescribeInstances', () => sdk.api.instances.describeAllInstances(), (l) => l.map((i) => `${i.instance_id} (class ${i.instance_class})`).join(', '));
   await report.step('DescribeVxnets', () => sdk.api.vxnets.describeVxnets(), (p) => p.items.map((v) => `${v.vxnet_id} ${v.router?.ip_network ?? ''}`).join(', '));
-  const node = instances.find((i) => i.instance_class === 0) ?? instances[0]!;
-  const created = await report.step('CreateVolumes 20 GB and wait for the job', () => sdk.api.volumes.createVolumesAndWait({ size: 20, volume_name: 'demo', count: 1 }), (c) => c.volumeIds.join(''));
-  const volumeId = created.volumeIds[0]!;
-  await report.step(`AttachVolumes to ${node.instance_id}`, () => sdk.api.volumes.attachVolumesAndWait([volumeId], node.instance_id));
-  await report.step('DescribeVolumes', () => sdk.api.volumes.getVolume(volumeId), (v) => `${v?.status} on ${v?.instance?.instance_id} as ${v?.instance?.device}`);
-  await report.step('DetachVolumes', () => sdk.api.volumes.detachVolumesAndWait([volumeId], node.instance_id));
-  const snapshot = await report.step('CreateSnapshots', () => sdk.api.snapshots.createSnapshotsAndWait({ resources: [volumeId], snapshot_name: 'demo', is_full: true }), (s) => s.snapshotIds.join(''));
-  const restored = await report.step('CreateVolumeFromSnapshot', () => sdk.api.snapshots.createVolumeFromSnapshotAndWait({ snapshot: snapshot.snapshotIds[0]!, volume_name: 'demo-restored' }), (r) => r.volumeId);
-  await report.step('DeleteSnapshots and DeleteVolumes', async () => {
-    await sdk.api.snapshots.deleteSnapshotsAndWait(snapshot.snapshotIds);
-    await sdk.api.volumes.deleteVolumesAndWait([volumeId, restored.volumeId]);
-  });
-  const calls = sim.callCounts();
-  report.summary([`${Object.values(calls).reduce((a, b) => a + b, 0)} API calls: ${Object.entries(calls).map(([a, n]) => `${a} ${n}`).join(', ')}`]);
+  await storageDemo(report, sim, dir, { id: 'i-sim00001', deviceDir: path.join(deviceRoot, 'i-sim00001') }, isRoot);
+  report.summary();
+} catch (err) {
+  failed = true;
+  process.stderr.write(`demo failed: ${(err as Error).message}\n`);
 } finally {
   await sdk.close();
   await sim.stop({ cleanup: true });
   await rm(dir, { recursive: true, force: true });
 }
+process.exit(failed ? 1 : 0);

@@ -29,6 +29,11 @@ export class Reporter {
     }
   }
 
+  /** A line of information under the current section. */
+  note(text: string): void {
+    this.out(`  ${text}`);
+  }
+
   /** Notes something the demo could not do here, and why. */
   skip(what: string, why: string): void {
     this.skipped.push(`${what}: ${why}`);
