@@ -15,10 +15,17 @@ export interface DriverProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `node dist/csi/main.js` with the given flags and waits until Probe answers. */
-export async function startDriver(socketPath: string, flags: string[]): Promise<DriverProcess> {
-  const entry = fileURLToPath(new URL('../csi/main.js', import.meta.url));
-  const child = spawn(process.execPath, [entry, '--endpoint', `unix://${socketPath}`, ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+/** How the image runs the driver: the bundled entry point with V8 tuned for a small, steady heap. */
+export const SHIPPED_NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size'];
+
+/** Which build of the driver to start: the bundle the image ships (default) or tsc's per-file output. */
+export type DriverBuild = 'bundle' | 'modules';
+
+/** Starts the driver with the given flags and waits until Probe answers. */
+export async function startDriver(socketPath: string, flags: string[], build: DriverBuild = 'bundle'): Promise<DriverProcess> {
+  const entry = fileURLToPath(new URL(build === 'bundle' ? '../bundle/qingcloud-csi.mjs' : '../csi/main.js', import.meta.url));
+  const nodeFlags = build === 'bundle' ? SHIPPED_NODE_FLAGS : [];
+  const child = spawn(process.execPath, [...nodeFlags, entry, '--endpoint', `unix://${socketPath}`, ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const pkg = loadCsiPackage();

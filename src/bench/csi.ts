@@ -1,7 +1,8 @@
 // `npm run bench:csi [-- --lifecycles 50 --latency-ms 500]`: the CSI driver process (dist/csi/main.js, controller
 // mode) driven over its unix socket against the simulator: IaaS calls per PVC lifecycle (create, publish, unpublish,
 // delete), wall time of N concurrent lifecycles against the floor the job latency imposes, and the driver's RSS.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,6 +23,15 @@ async function lifecycle(driver: DriverProcess, name: string, node: string): Pro
   await driver.call('controller', 'ControllerPublishVolume', { volume_id: volume.volume_id, node_id: node, volume_capability: capability });
   await driver.call('controller', 'ControllerUnpublishVolume', { volume_id: volume.volume_id, node_id: node });
   await driver.call('controller', 'DeleteVolume', { volume_id: volume.volume_id });
+}
+
+/** RSS of an idle `node` with nothing loaded: the floor every Node.js process starts from. */
+async function bareNodeRssKiB(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 5000)'], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 300));
+  const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+  child.kill();
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
 
 function calls(sim: RunningSimulator): { total: number; byAction: Record<string, number> } {
@@ -51,6 +61,7 @@ try {
   const wallMs = performance.now() - t0;
   const parallel = calls(sim);
   const { rssKiB, peakKiB } = await driver.rss();
+  const bareKiB = await bareNodeRssKiB();
   // Four jobs are waited for in sequence: create, attach, detach, delete (a failed delete job must not leak a volume).
   const floorMs = 4 * latencyMs;
 
@@ -61,7 +72,7 @@ try {
   console.log(`  IaaS calls per lifecycle, ${lifecycles} in parallel:             ${(parallel.total / lifecycles).toFixed(2)}  [${fmt(parallel)}]   (target <= 6)`);
   console.log(`  wall time, one lifecycle alone:                           ${aloneMs.toFixed(0)} ms (floor ${floorMs} ms, ratio ${(aloneMs / floorMs).toFixed(2)})`);
   console.log(`  wall time, ${lifecycles} in parallel:                             ${wallMs.toFixed(0)} ms (floor ${floorMs} ms, ratio ${(wallMs / floorMs).toFixed(2)}; target <= 1.2)`);
-  console.log(`  driver RSS:                                               ${(rssKiB / 1024).toFixed(1)} MiB now, ${(peakKiB / 1024).toFixed(1)} MiB peak (target <= 60 MiB)`);
+  console.log(`  driver RSS:                                               ${(rssKiB / 1024).toFixed(1)} MiB now, ${(peakKiB / 1024).toFixed(1)} MiB peak (target <= 60 MiB; a bare \`node -e ''\` is ${(bareKiB / 1024).toFixed(1)} MiB)`);
 } finally {
   await driver.stop();
   await sim.stop();
