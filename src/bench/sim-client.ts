@@ -1,21 +1,11 @@
-import { createQingCloud, makeConfig, type CreateQingCloudOptions, type QingCloud } from '../qingcloud/index.js';
+import { createQingCloud, type CreateQingCloudOptions, type QingCloud } from '../qingcloud/index.js';
+import { sdkConfigFor } from '../qingcloud/sim/client-config.js';
 import type { RunningSimulator } from '../qingcloud/sim/index.js';
 
 /** An SDK pointed at a running simulator (benchmarks and the demo). */
 export function sdkForSimulator(sim: RunningSimulator, options: Partial<CreateQingCloudOptions> = {}): QingCloud {
-  const c = sim.clientConfig;
   return createQingCloud({
-    config: makeConfig({
-      accessKeyId: c.qy_access_key_id,
-      secretAccessKey: c.qy_secret_access_key,
-      zone: c.zone,
-      host: c.host,
-      port: c.port,
-      protocol: c.protocol,
-      uri: c.uri,
-      connectionRetries: 3,
-      connectionTimeoutMs: 30_000,
-    }),
+    config: sdkConfigFor(sim.clientConfig),
     ...options,
   });
 }

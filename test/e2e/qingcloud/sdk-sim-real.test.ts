@@ -2,9 +2,10 @@ import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createQingCloud, makeConfig, type QingCloud } from '../../../src/qingcloud/index.js';
+import { createQingCloud, type QingCloud } from '../../../src/qingcloud/index.js';
 import { NodeCommandRunner } from '../../../src/shared/node-exec.js';
 import { RealEffects } from '../../../src/qingcloud/sim/real-effects.js';
+import { sdkConfigFor } from '../../../src/qingcloud/sim/client-config.js';
 import { startSimulator, type RunningSimulator } from '../../../src/qingcloud/sim/index.js';
 import { isRoot, loopsUnder, netnsNames, randomSuffix, sh, tcpProbe, warnSkip } from '../support/host.js';
 
@@ -37,7 +38,7 @@ describe.skipIf(!isRoot)('SDK + simulator with real effects', () => {
     });
     const c = sim.clientConfig;
     sdk = createQingCloud({
-      config: makeConfig({ accessKeyId: c.qy_access_key_id, secretAccessKey: c.qy_secret_access_key, zone: c.zone, host: c.host, port: c.port, protocol: c.protocol, uri: c.uri, connectionRetries: 2, connectionTimeoutMs: 10_000 }),
+      config: sdkConfigFor(c, { connectionTimeoutMs: 10_000 }),
       budget: null,
       waiter: { initialIntervalMs: 20, maxIntervalMs: 200 },
     });

@@ -10,7 +10,8 @@ import { loadCsiPackage } from '../../../src/csi/proto.js';
 import { startCsiServer, type RunningCsiServer } from '../../../src/csi/server.js';
 import { QingCloudBlockStorage } from '../../../src/csi/storage/qingcloud-block-storage.js';
 import { topologyKeys } from '../../../src/csi/topology.js';
-import { createQingCloud, makeConfig, type QingCloud } from '../../../src/qingcloud/index.js';
+import { createQingCloud, type QingCloud } from '../../../src/qingcloud/index.js';
+import { sdkConfigFor } from '../../../src/qingcloud/sim/client-config.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../../src/qingcloud/sim/index.js';
 import { INSTANCE_CLASSES, VOLUME_TYPES } from '../../../src/qingcloud/volume-types.js';
 import { silentLogger } from '../../../src/shared/log.js';
@@ -102,7 +103,7 @@ export async function startHarness(simOptions: SimulatorOptions = {}, options: H
   const sim = await startSimulator({ random: 3, ...simOptions });
   const c = sim.clientConfig;
   const sdk = createQingCloud({
-    config: makeConfig({ accessKeyId: c.qy_access_key_id, secretAccessKey: c.qy_secret_access_key, zone: c.zone, host: c.host, port: c.port, protocol: c.protocol, uri: c.uri, connectionRetries: 2, connectionTimeoutMs: 5_000 }),
+    config: sdkConfigFor(c, { connectionTimeoutMs: 5_000 }),
     budget: null,
     waiter: { initialIntervalMs: 20, maxIntervalMs: 100 },
     retry: { maxAttempts: 5, backoff: { initialMs: 5, maxMs: 40, factor: 2, jitter: 0 }, throttlePause: { initialMs: 20, maxMs: 100, factor: 2, jitter: 0 }, ...sdkTuning.retry },

@@ -3,10 +3,10 @@ import {
   JobFailedError,
   QingCloudApiError,
   createQingCloud,
-  makeConfig,
   type CreateQingCloudOptions,
   type QingCloud,
 } from '../../../src/qingcloud/index.js';
+import { sdkConfigFor } from '../../../src/qingcloud/sim/client-config.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../../src/qingcloud/sim/index.js';
 
 const FAST_RETRY = {
@@ -22,17 +22,7 @@ const running: { sim: RunningSimulator; sdk: QingCloud }[] = [];
 async function setup(simOptions: SimulatorOptions = {}, sdkOptions: Partial<CreateQingCloudOptions> = {}, secret?: string) {
   const sim = await startSimulator({ random: 42, ...simOptions });
   const c = sim.clientConfig;
-  const config = makeConfig({
-    accessKeyId: c.qy_access_key_id,
-    secretAccessKey: secret ?? c.qy_secret_access_key,
-    zone: c.zone,
-    host: c.host,
-    port: c.port,
-    protocol: c.protocol,
-    uri: c.uri,
-    connectionRetries: 3,
-    connectionTimeoutMs: 5_000,
-  });
+  const config = sdkConfigFor({ ...c, qy_secret_access_key: secret ?? c.qy_secret_access_key }, { connectionTimeoutMs: 5_000 });
   const sdk = createQingCloud({ config, budget: null, retry: FAST_RETRY, waiter: FAST_WAITER, ...sdkOptions });
   running.push({ sim, sdk });
   return { sim, sdk };

@@ -26,7 +26,7 @@ export interface CallOptions {
 }
 
 /** A JSON API answer; tests read nested fields loosely, so its values are untyped. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSON inspected by assertions
+ 
 export type ApiAnswer = Record<string, any>;
 
 /** Flattens lists into name.N params. */
