@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
-import { loadCsiPackage } from '../csi/proto.js';
+import path from 'node:path';
+import { findPackageRoot, loadCsiPackage } from '../csi/proto.js';
 
 /** A qingcloud-csi process started from dist/, and gRPC clients on its socket. */
 export interface DriverProcess {
@@ -23,7 +24,8 @@ export type DriverBuild = 'bundle' | 'modules';
 
 /** Starts the driver with the given flags and waits until Probe answers. */
 export async function startDriver(socketPath: string, flags: string[], build: DriverBuild = 'bundle'): Promise<DriverProcess> {
-  const entry = fileURLToPath(new URL(build === 'bundle' ? '../bundle/qingcloud-csi.mjs' : '../csi/main.js', import.meta.url));
+  const root = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
+  const entry = path.join(root, 'dist', build === 'bundle' ? 'bundle/qingcloud-csi.mjs' : 'csi/main.js');
   const nodeFlags = build === 'bundle' ? SHIPPED_NODE_FLAGS : [];
   const child = spawn(process.execPath, [...nodeFlags, entry, '--endpoint', `unix://${socketPath}`, ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

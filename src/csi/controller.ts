@@ -72,6 +72,11 @@ export class ControllerService {
     return this.ops.drain();
   }
 
+  /** Operations running now (metrics). */
+  inflight(): number {
+    return this.ops.runningKeys().length;
+  }
+
   async ControllerGetCapabilities(): Promise<csi.ControllerGetCapabilitiesResponse> {
     return { capabilities: CONTROLLER_CAPABILITIES.map((type) => ({ rpc: { type }, type: 'rpc' })) };
   }

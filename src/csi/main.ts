@@ -16,6 +16,9 @@ import { startCsiServer } from './server.js';
 import { QingCloudBlockStorage } from './storage/qingcloud-block-storage.js';
 import { topologyKeys } from './topology.js';
 import { findPackageRoot } from './proto.js';
+import { CsiMetrics } from './metrics.js';
+import { parseHostPort, serveMetrics } from '../shared/metrics-http.js';
+import type { Server } from 'node:http';
 
 /** QingCloud's per-instance disk limit when the cloud cannot be asked (qingcloud-api.md §6.4). */
 const INSTANCE_VOLUME_LIMIT = 10;
@@ -92,6 +95,13 @@ async function main(): Promise<void> {
     clock: systemClock,
     ...(storage === undefined ? {} : { readinessCheck: () => storage.checkAccess() }),
   });
+  const metrics = new CsiMetrics(() => (controller?.inflight() ?? 0) + (node?.inflight() ?? 0));
+  sdk?.metrics.onCall((event) => metrics.cloudCall(event));
+  let metricsServer: Server | undefined;
+  if (options.metricsAddress !== undefined) {
+    const { host, port } = parseHostPort(options.metricsAddress)!;
+    metricsServer = await serveMetrics(metrics.registry, host, port, logger);
+  }
   const server = await startCsiServer(
     options.endpoint,
     {
@@ -100,6 +110,7 @@ async function main(): Promise<void> {
       ...(node === undefined ? {} : { node: node as unknown as Record<string, unknown> }),
     },
     logger,
+    (method, code, seconds) => metrics.rpc(method, code, seconds),
   );
   logger.info({ mode: options.mode, driver: options.driverName, version: version() }, 'qingcloud-csi ready');
 
@@ -110,6 +121,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'draining in-flight calls');
     void (async () => {
       await server.stop(30_000);
+      metricsServer?.close();
       await Promise.all([controller?.drain(), node?.drain()]);
       await sdk?.close();
       logger.info('stopped');

@@ -50,6 +50,11 @@ export class NodeService {
     return this.ops.drain();
   }
 
+  /** Operations running now (metrics). */
+  inflight(): number {
+    return this.ops.runningKeys().length;
+  }
+
   async NodeGetCapabilities(): Promise<csi.NodeGetCapabilitiesResponse> {
     return { capabilities: NODE_CAPABILITIES.map((type) => ({ rpc: { type }, type: 'rpc' })) };
   }

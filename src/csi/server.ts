@@ -5,7 +5,7 @@ import { isErrno } from '../shared/errors.js';
 import { loadCsiPackage, redactCsiMessage } from './proto.js';
 import { CONTROLLER_METHODS, IDENTITY_METHODS, NODE_METHODS } from './csi-types.js';
 import { grpcCode, toCsiStatus } from './status.js';
-import { CsiError } from './errors.js';
+import { CsiError, type CsiStatus } from './errors.js';
 
 /** A handler object: methods named like the RPCs, taking (request, {signal}). */
 type Handlers = Record<string, unknown>;
@@ -16,6 +16,9 @@ export interface CsiServices {
   controller?: Handlers;
   node?: Handlers;
 }
+
+/** Hears about every answered RPC (metrics). */
+export type RpcObserver = (method: string, code: CsiStatus | 'OK', seconds: number) => void;
 
 /** A running CSI gRPC server. */
 export interface RunningCsiServer {
@@ -37,14 +40,14 @@ export function socketPathOf(endpoint: string): string {
  * Serves the CSI services on a unix socket. A stale socket left by a crashed process is removed first (only a
  * socket, never another kind of file). Every handler error is mapped to a gRPC status here, once, and logged once.
  */
-export async function startCsiServer(endpoint: string, services: CsiServices, logger: Logger): Promise<RunningCsiServer> {
+export async function startCsiServer(endpoint: string, services: CsiServices, logger: Logger, observe?: RpcObserver): Promise<RunningCsiServer> {
   const socketPath = socketPathOf(endpoint);
   await removeStaleSocket(socketPath);
   const pkg = loadCsiPackage();
   const server = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
-  server.addService(pkg.identity, wrap('Identity', IDENTITY_METHODS, services.identity, logger));
-  server.addService(pkg.controller, wrap('Controller', CONTROLLER_METHODS, services.controller, logger));
-  server.addService(pkg.node, wrap('Node', NODE_METHODS, services.node, logger));
+  server.addService(pkg.identity, wrap('Identity', IDENTITY_METHODS, services.identity, logger, observe));
+  server.addService(pkg.controller, wrap('Controller', CONTROLLER_METHODS, services.controller, logger, observe));
+  server.addService(pkg.node, wrap('Node', NODE_METHODS, services.node, logger, observe));
   await new Promise<void>((resolve, reject) => {
     server.bindAsync(`unix://${socketPath}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
   });
@@ -79,7 +82,7 @@ async function removeStaleSocket(path: string): Promise<void> {
   }
 }
 
-function wrap(service: string, methods: readonly string[], handlers: Handlers | undefined, logger: Logger): UntypedServiceImplementation {
+function wrap(service: string, methods: readonly string[], handlers: Handlers | undefined, logger: Logger, observe?: RpcObserver): UntypedServiceImplementation {
   const impl: UntypedServiceImplementation = {};
   for (const method of methods) {
     const fn = handlers?.[method];
@@ -96,12 +99,14 @@ function wrap(service: string, methods: readonly string[], handlers: Handlers | 
         .then(
           (response) => {
             logger.debug({ rpc: method, ms: Date.now() - started }, 'rpc ok');
+            observe?.(method, 'OK', (Date.now() - started) / 1000);
             callback(null, response);
           },
           (err: unknown) => {
             const { status, message } = toCsiStatus(err);
             const level = status === 'INTERNAL' ? 'error' : 'warn';
             logger[level]({ rpc: method, status, ms: Date.now() - started, request: redactCsiMessage(call.request), err }, message);
+            observe?.(method, status, (Date.now() - started) / 1000);
             callback({ code: grpcCode(status), details: message });
           },
         );

@@ -1,0 +1,70 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CsiStatus } from './errors.js';
+
+/** One cloud request as the SDK reports it (SdkMetrics.onCall). */
+export interface CloudCallEvent {
+  action: string;
+  outcome: string;
+  retCode: number | undefined;
+  durationMs: number;
+  attempt: number;
+}
+
+/**
+ * The driver's Prometheus metrics (documented in docs/metrics.md): RPCs by method and code with latency, cloud calls,
+ * retries and throttles by action, and operations still running in the background.
+ */
+export class CsiMetrics {
+  readonly registry = new Registry();
+  private readonly rpcs: Counter<'method' | 'code'>;
+  private readonly rpcSeconds: Histogram<'method'>;
+  private readonly cloudCalls: Counter<'action' | 'outcome'>;
+  private readonly cloudRetries: Counter<'action'>;
+  private readonly cloudThrottled: Counter<'action'>;
+  private readonly cloudSeconds: Histogram<'action'>;
+
+  constructor(inflight: () => number) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'qingcloud_csi_' });
+    this.rpcs = new Counter({ name: 'qingcloud_csi_rpc_total', help: 'CSI RPCs served, by method and gRPC status', labelNames: ['method', 'code'], registers });
+    this.rpcSeconds = new Histogram({
+      name: 'qingcloud_csi_rpc_duration_seconds',
+      help: 'Time to answer a CSI RPC',
+      labelNames: ['method'],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 15, 30, 60, 120],
+      registers,
+    });
+    this.cloudCalls = new Counter({ name: 'qingcloud_csi_cloud_calls_total', help: 'QingCloud API requests, by action and outcome (ok, apiError, transportError)', labelNames: ['action', 'outcome'], registers });
+    this.cloudRetries = new Counter({ name: 'qingcloud_csi_cloud_retries_total', help: 'QingCloud API requests that were retries of an earlier attempt', labelNames: ['action'], registers });
+    this.cloudThrottled = new Counter({ name: 'qingcloud_csi_cloud_throttled_total', help: 'QingCloud API answers with ret_code 2500 (quota or API throttling)', labelNames: ['action'], registers });
+    this.cloudSeconds = new Histogram({
+      name: 'qingcloud_csi_cloud_call_duration_seconds',
+      help: 'Latency of one QingCloud API request',
+      labelNames: ['action'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    new Gauge({
+      name: 'qingcloud_csi_operations_in_flight',
+      help: 'Cloud operations running now, including ones whose caller already gave up (the retry joins them)',
+      registers,
+      collect() {
+        this.set(inflight());
+      },
+    });
+  }
+
+  /** Records one answered RPC. */
+  rpc(method: string, code: CsiStatus | 'OK', seconds: number): void {
+    this.rpcs.inc({ method, code });
+    this.rpcSeconds.observe({ method }, seconds);
+  }
+
+  /** Records one cloud request. */
+  cloudCall(event: CloudCallEvent): void {
+    this.cloudCalls.inc({ action: event.action, outcome: event.outcome });
+    this.cloudSeconds.observe({ action: event.action }, event.durationMs / 1000);
+    if (event.attempt > 1) this.cloudRetries.inc({ action: event.action });
+    if (event.retCode === 2500) this.cloudThrottled.inc({ action: event.action });
+  }
+}
