@@ -7,7 +7,7 @@ import { CNI_ERROR, SUPPORTED_CNI_VERSIONS } from '../../../../src/cni/types.js'
 import { buildPlugin, type BuiltPlugin } from './build-plugin.js';
 import { FakeHttpDaemon } from './fake-daemon.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSON inspected by assertions
+ 
 type JsonDoc = Record<string, any>;
 
 interface ExecResult {

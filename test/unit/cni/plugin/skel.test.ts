@@ -9,7 +9,7 @@ const SOCKET = '/run/hostnic/hostnic.sock';
 const NETNS = '/var/run/netns/cni-1234';
 const POD_ARGS = 'IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=ctr1;K8S_POD_UID=uid-1';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSON inspected by assertions
+ 
 type JsonDoc = Record<string, any>;
 
 let daemon: FakeDaemonClient;
