@@ -1,6 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { messageOf } from '../../shared/errors.js';
+import { serveMetrics } from '../../shared/metrics-http.js';
 import type { Logger } from '../../shared/log.js';
 import type { ServiceObserver } from './daemon.js';
 
@@ -75,22 +75,7 @@ export class DaemonMetrics implements ServiceObserver {
   }
 
   /** Serves GET /metrics on host:port; resolves once listening. */
-  async serve(host: string, port: number, logger: Logger): Promise<Server> {
-    const server = createServer((req, res) => {
-      if (req.method !== 'GET' || req.url !== '/metrics') {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics is served here\n');
-        return;
-      }
-      this.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
-        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${messageOf(err)}\n`),
-      );
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-    logger.info({ host, port }, 'metrics listening');
-    return server;
+  serve(host: string, port: number, logger: Logger): Promise<Server> {
+    return serveMetrics(this.registry, host, port, logger);
   }
 }
