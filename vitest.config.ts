@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Three tiers (architecture.md "Testing tiers"). e2e needs root and runs one file at a time because
+// Three tiers plus the fuzz tier (architecture.md "Testing tiers"). e2e needs root and runs one file at a time because
 // its tests share the host's loop devices and network namespaces.
 export default defineConfig({
   test: {
@@ -12,6 +12,16 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      // Property-based tests (fast-check): fixed seeds by default, FUZZ_SEED / FUZZ_RUNS override (test/fuzz/support/fuzz.ts).
+      {
+        test: {
+          name: 'fuzz',
+          include: ['test/fuzz/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
           hookTimeout: 30_000,
         },
       },

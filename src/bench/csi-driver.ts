@@ -23,7 +23,15 @@ export const SHIPPED_NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-si
 export type DriverBuild = 'bundle' | 'modules';
 
 /** Starts the driver with the given flags and waits until Probe answers. */
-export async function startDriver(socketPath: string, flags: string[], build: DriverBuild = 'bundle'): Promise<DriverProcess> {
+/** Options of startDriver. */
+export interface StartDriverOptions {
+  /** How long to wait for the socket (default 20 s). */
+  readyTimeoutMs?: number;
+  /** Return as soon as the server answers, ready or not (a restarted container the sidecars retry against). */
+  upIsEnough?: boolean;
+}
+
+export async function startDriver(socketPath: string, flags: string[], build: DriverBuild = 'bundle', options: StartDriverOptions = {}): Promise<DriverProcess> {
   const root = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
   const entry = path.join(root, 'dist', build === 'bundle' ? 'bundle/qingcloud-csi.mjs' : 'csi/main.js');
   const nodeFlags = build === 'bundle' ? SHIPPED_NODE_FLAGS : [];
@@ -44,14 +52,21 @@ export async function startDriver(socketPath: string, flags: string[], build: Dr
         err ? reject(err) : resolve(res),
       );
     });
-  const deadline = Date.now() + 20_000;
+  // Up = the socket answers Probe with anything but "unreachable" (a driver whose cloud is throttled is up, not ready).
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`qingcloud-csi exited with ${child.exitCode}: ${stderr}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`qingcloud-csi exited with ${child.exitCode ?? child.signalCode}: ${stderr}`);
     try {
       await call('identity', 'Probe', {}, 1_000);
       break;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`qingcloud-csi did not become ready: ${(err as Error).message}; stderr: ${stderr}`);
+      const code = (err as { code?: number }).code;
+      if (options.upIsEnough === true && code !== undefined && code !== 14 && code !== 4) break;
+      if (Date.now() > deadline) {
+        for (const c of Object.values(clients)) c.close();
+        child.kill('SIGKILL');
+        throw new Error(`qingcloud-csi did not become ready: ${(err as Error).message}; stderr: ${stderr}`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -65,7 +80,8 @@ export async function startDriver(socketPath: string, flags: string[], build: Dr
     },
     stop: async () => {
       for (const c of Object.values(clients)) c.close();
-      if (child.exitCode === null) {
+      // A child killed by a signal has exitCode null and signalCode set: it is gone all the same.
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         await once(child, 'exit');
       }

@@ -118,6 +118,24 @@ export interface CniResult {
   dns: CniDns;
 }
 
+/** Longest rendering of an offending value in an error message. */
+const PREVIEW_CHARS = 200;
+
+/**
+ * A value from a request as bounded JSON text for an error message. JSON.stringify recurses, so a deeply nested
+ * value from stdin would throw RangeError inside the error path and turn a config error into an internal one.
+ */
+export function previewJson(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    return Array.isArray(value) ? '[...too deeply nested...]' : '{...too deeply nested...}';
+  }
+  if (text === undefined) return String(value);
+  return text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}...(${text.length} chars)` : text;
+}
+
 /** The pieces of a semantic version string, or undefined when it is not `MAJOR.MINOR.PATCH`. */
 export function parseCniVersion(text: string): [number, number, number] | undefined {
   const m = /^(\d{1,4})\.(\d{1,4})\.(\d{1,4})$/.exec(text);
@@ -154,7 +172,7 @@ export function requireSupportedVersion(value: unknown): CniVersion {
     );
   }
   if (typeof value !== 'string' || parseCniVersion(value) === undefined) {
-    throw new CniError(CNI_ERROR.DecodingFailure, `network config cniVersion ${JSON.stringify(value)} is not a MAJOR.MINOR.PATCH version string: fix the conflist`);
+    throw new CniError(CNI_ERROR.DecodingFailure, `network config cniVersion ${previewJson(value)} is not a MAJOR.MINOR.PATCH version string: fix the conflist`);
   }
   if (!isSupportedCniVersion(value)) {
     throw new CniError(
@@ -259,14 +277,14 @@ class ResultShapeError extends Error {}
 function optString(o: Obj, key: string, where: string): string | undefined {
   const v = o[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw new ResultShapeError(`${where}.${key} must be a string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string') throw new ResultShapeError(`${where}.${key} must be a string, got ${previewJson(v)}`);
   return v;
 }
 
 function optUint(o: Obj, key: string, where: string): number | undefined {
   const v = o[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ResultShapeError(`${where}.${key} must be a non-negative integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ResultShapeError(`${where}.${key} must be a non-negative integer, got ${previewJson(v)}`);
   return v;
 }
 
@@ -280,7 +298,7 @@ function optStringList(o: Obj, key: string, where: string): string[] | undefined
 function list(o: Obj, key: string): unknown[] {
   const v = o[key];
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new ResultShapeError(`${key} must be a list, got ${JSON.stringify(v)}`);
+  if (!Array.isArray(v)) throw new ResultShapeError(`${key} must be a list, got ${previewJson(v)}`);
   return v;
 }
 
@@ -305,11 +323,11 @@ function parseInterface(value: unknown, where: string): CniInterface {
 function parseIp(value: unknown, where: string, interfaceCount: number): CniIpConfig {
   if (!isObject(value)) throw new ResultShapeError(`${where} must be an object`);
   const address = optString(value, 'address', where);
-  if (address === undefined || parseCidr(address) === undefined) throw new ResultShapeError(`${where}.address must be an address with prefix (CIDR), got ${JSON.stringify(value.address)}`);
+  if (address === undefined || parseCidr(address) === undefined) throw new ResultShapeError(`${where}.address must be an address with prefix (CIDR), got ${previewJson(value.address)}`);
   const ip: CniIpConfig = { address };
   const gateway = optString(value, 'gateway', where);
   if (gateway !== undefined && gateway !== '') {
-    if (isIP(gateway) === 0) throw new ResultShapeError(`${where}.gateway must be an IP address, got ${JSON.stringify(gateway)}`);
+    if (isIP(gateway) === 0) throw new ResultShapeError(`${where}.gateway must be an IP address, got ${previewJson(gateway)}`);
     ip.gateway = gateway;
   }
   const index = optUint(value, 'interface', where);
@@ -323,11 +341,11 @@ function parseIp(value: unknown, where: string, interfaceCount: number): CniIpCo
 function parseRoute(value: unknown, where: string): CniRoute {
   if (!isObject(value)) throw new ResultShapeError(`${where} must be an object`);
   const dst = optString(value, 'dst', where);
-  if (dst === undefined || parseCidr(dst) === undefined) throw new ResultShapeError(`${where}.dst must be a CIDR, got ${JSON.stringify(value.dst)}`);
+  if (dst === undefined || parseCidr(dst) === undefined) throw new ResultShapeError(`${where}.dst must be a CIDR, got ${previewJson(value.dst)}`);
   const route: CniRoute = { dst };
   const gw = optString(value, 'gw', where);
   if (gw !== undefined && gw !== '') {
-    if (isIP(gw) === 0) throw new ResultShapeError(`${where}.gw must be an IP address, got ${JSON.stringify(gw)}`);
+    if (isIP(gw) === 0) throw new ResultShapeError(`${where}.gw must be an IP address, got ${previewJson(gw)}`);
     route.gw = gw;
   }
   for (const key of ROUTE_1_1_FIELDS) {

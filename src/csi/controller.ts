@@ -105,8 +105,9 @@ export class ControllerService {
     // controller, first finds what an earlier attempt created — in any state — and waits for it instead of creating
     // a second one. Concurrent calls with the same name join one in-flight operation.
     const volume = await this.ops.run({ key: `create:${name}`, resources: [`name:${name}`], signal: ctx.signal }, async () => {
-      const existing = await this.storage.findVolumeByName(name);
+      let existing = await this.storage.findVolumeByName(name);
       if (existing !== undefined) {
+        existing = await this.finishRestore(existing, source, sizeGiB);
         const conflict = incompatibility(existing, { range, type: placement.volumeType, explicitType: params.type, source });
         if (conflict !== undefined) {
           throw new CsiError('ALREADY_EXISTS', `${rpc}: volume ${existing.id} named ${name} already exists with ${conflict}; use another name or the same parameters`);
@@ -304,6 +305,33 @@ export class ControllerService {
 
   async ControllerModifyVolume(): Promise<csi.ControllerModifyVolumeResponse> {
     throw new CsiError('UNIMPLEMENTED', 'ControllerModifyVolume: this driver has no mutable parameters');
+  }
+
+  /**
+   * A restore or clone is three cloud steps (create from the source, record the source, grow to the requested size);
+   * a crash or a failed call between them leaves a volume that has our name but lacks the rest. The retry finishes the
+   * steps instead of calling the half-made volume a name clash. A volume whose source was never recorded is taken as
+   * the requested one: names are the CO's unique PV names, so nothing else creates a volume with this name.
+   */
+  private async finishRestore(
+    volume: StoredVolume,
+    source: { kind: 'snapshot' | 'volume'; id: string } | undefined,
+    sizeGiB: number,
+  ): Promise<StoredVolume> {
+    if (source === undefined) return volume;
+    let v = volume;
+    const recorded = v.source ?? { ...source };
+    if (v.source === undefined) {
+      await this.storage.recordSource(v.id, source);
+      v = { ...v, source: recorded };
+    }
+    if (recorded.kind !== source.kind || recorded.id !== source.id) return v;
+    if (v.state === 'creating') v = { ...(await this.storage.waitForVolume(v.id)), source: recorded };
+    if (v.sizeGiB < sizeGiB) {
+      await this.storage.resizeVolume(v.id, sizeGiB);
+      v = { ...v, sizeGiB };
+    }
+    return v;
   }
 
   private typeRule(type: number): SizeRule {

@@ -1,3 +1,4 @@
+import { messageOf } from '../shared/errors.js';
 import { InflightOperations } from '../shared/inflight.js';
 import type { VolumeCatalog } from './catalog.js';
 import { CONTEXT_FS_TYPE } from './controller.js';
@@ -6,7 +7,7 @@ import { CsiError } from './errors.js';
 import type { DeviceResolver, ResolvedDevice } from './mount/devices.js';
 import { MountError } from './mount/mount-error.js';
 import type { FsType, MountPoint, Mounter } from './mount/mounter.js';
-import { SUPPORTED_FS_TYPES } from './mount/paths.js';
+import { SUPPORTED_FS_TYPES, validateHostPath } from './mount/paths.js';
 import { nodeTopology, type TopologyKeys } from './topology.js';
 import { isBlock, requireField, toByteRange, validateCapability, VOLUME_ID } from './validate.js';
 import type { CallContext } from './controller.js';
@@ -71,7 +72,7 @@ export class NodeService {
   async NodeStageVolume(req: csi.NodeStageVolumeRequest, ctx: CallContext = {}): Promise<csi.NodeStageVolumeResponse> {
     const rpc = 'NodeStageVolume';
     const volumeId = requireField(req.volume_id, 'volume_id', rpc);
-    const staging = requireField(req.staging_target_path, 'staging_target_path', rpc);
+    const staging = requirePath(req.staging_target_path, 'staging_target_path', rpc);
     const cap = validateCapability(req.volume_capability, 'volume_capability', rpc);
     this.requireKnownVolumeId(volumeId, rpc);
     return this.ops.run({ key: `stage:${volumeId}:${staging}`, resources: [volumeId], signal: ctx.signal }, async () => {
@@ -121,7 +122,7 @@ export class NodeService {
   async NodeUnstageVolume(req: csi.NodeUnstageVolumeRequest, ctx: CallContext = {}): Promise<csi.NodeUnstageVolumeResponse> {
     const rpc = 'NodeUnstageVolume';
     const volumeId = requireField(req.volume_id, 'volume_id', rpc);
-    const staging = requireField(req.staging_target_path, 'staging_target_path', rpc);
+    const staging = requirePath(req.staging_target_path, 'staging_target_path', rpc);
     // Not staged (or already unstaged) is success; the CO removes the staging directory itself.
     return this.ops.run({ key: `unstage:${volumeId}:${staging}`, resources: [volumeId], signal: ctx.signal }, async () => {
       await this.unmountAll(staging);
@@ -132,13 +133,13 @@ export class NodeService {
   async NodePublishVolume(req: csi.NodePublishVolumeRequest, ctx: CallContext = {}): Promise<csi.NodePublishVolumeResponse> {
     const rpc = 'NodePublishVolume';
     const volumeId = requireField(req.volume_id, 'volume_id', rpc);
-    const target = requireField(req.target_path, 'target_path', rpc);
+    const target = requirePath(req.target_path, 'target_path', rpc);
     const cap = validateCapability(req.volume_capability, 'volume_capability', rpc);
     if (req.staging_target_path === '') {
       throw new CsiError('FAILED_PRECONDITION', `${rpc}: staging_target_path is required because this driver stages volumes (STAGE_UNSTAGE_VOLUME)`);
     }
+    const staging = requirePath(req.staging_target_path, 'staging_target_path', rpc);
     this.requireKnownVolumeId(volumeId, rpc);
-    const staging = req.staging_target_path;
     return this.ops.run({ key: `publish:${volumeId}:${target}`, resources: [`${volumeId}:${target}`], signal: ctx.signal }, async () => {
       let source: string;
       let sourceDevice: string | undefined;
@@ -173,7 +174,7 @@ export class NodeService {
   async NodeUnpublishVolume(req: csi.NodeUnpublishVolumeRequest, ctx: CallContext = {}): Promise<csi.NodeUnpublishVolumeResponse> {
     const rpc = 'NodeUnpublishVolume';
     const volumeId = requireField(req.volume_id, 'volume_id', rpc);
-    const target = requireField(req.target_path, 'target_path', rpc);
+    const target = requirePath(req.target_path, 'target_path', rpc);
     // Unpublishing what is not published is success; the target we created is removed (spec).
     return this.ops.run({ key: `unpublish:${volumeId}:${target}`, resources: [`${volumeId}:${target}`], signal: ctx.signal }, async () => {
       await this.unmountAll(target);
@@ -187,6 +188,7 @@ export class NodeService {
     const volumeId = requireField(req.volume_id, 'volume_id', rpc);
     const path = requireField(req.volume_path, 'volume_path', rpc);
     if (!VOLUME_ID.test(volumeId) || !path.startsWith('/')) throw new CsiError('NOT_FOUND', `${rpc}: volume ${volumeId} is not mounted at ${path}`);
+    requirePath(path, 'volume_path', rpc);
     const kind = await this.mounter.pathKind(path);
     if (kind === 'missing') throw new CsiError('NOT_FOUND', `${rpc}: volume ${volumeId} is not mounted at ${path} (the path does not exist)`);
     if (kind === 'unreachable') {
@@ -216,6 +218,7 @@ export class NodeService {
     if (req.volume_capability !== null) validateCapability(req.volume_capability, 'volume_capability', rpc);
     const range = toByteRange(req.capacity_range);
     if (!VOLUME_ID.test(volumeId) || !path.startsWith('/')) throw new CsiError('NOT_FOUND', `${rpc}: volume ${volumeId} is not mounted at ${path}`);
+    requirePath(path, 'volume_path', rpc);
     const kind = await this.mounter.pathKind(path);
     if (kind === 'missing') throw new CsiError('NOT_FOUND', `${rpc}: volume ${volumeId} is not mounted at ${path}`);
     return this.ops.run({ key: `node-expand:${volumeId}`, resources: [`expand:${volumeId}`], signal: ctx.signal }, async () => {
@@ -281,4 +284,18 @@ function pickFsType(explicit: string, fromContext: string | undefined): FsType {
     if ((SUPPORTED_FS_TYPES as readonly string[]).includes(candidate)) return candidate as FsType;
   }
   return 'ext4';
+}
+
+/**
+ * A host path from the request, checked before anything (device lookup, mount, mkdir, rm) runs: absolute, normalised,
+ * without ".." or NUL. The Mounter checks again; checking here makes a bad path INVALID_ARGUMENT whatever the volume.
+ */
+function requirePath(value: string, field: string, rpc: string): string {
+  const path = requireField(value, field, rpc);
+  try {
+    validateHostPath(path, field);
+  } catch (err) {
+    throw new CsiError('INVALID_ARGUMENT', `${rpc}: ${messageOf(err)}`, { cause: err });
+  }
+  return path;
 }

@@ -27,6 +27,26 @@ export interface RunningCsiServer {
   stop(graceMs?: number): Promise<void>;
 }
 
+/**
+ * Most UTF-8 bytes of a status message on the wire. grpc-js sends it percent-encoded in an HTTP/2 trailer; one larger
+ * than the peer's header limit (8 KiB by default) does not fail the call but stalls it and the connection until the
+ * caller's deadline. Messages can quote request values (paths, parameter lists), so they are cut here.
+ */
+export const MAX_STATUS_DETAILS_BYTES = 1500;
+
+/** `message` cut to MAX_STATUS_DETAILS_BYTES (whole code points), saying how much was left out. */
+export function boundedDetails(message: string): string {
+  if (Buffer.byteLength(message) <= MAX_STATUS_DETAILS_BYTES) return message;
+  let bytes = 0;
+  let out = '';
+  for (const ch of message) {
+    bytes += Buffer.byteLength(ch);
+    if (bytes > MAX_STATUS_DETAILS_BYTES - 40) break;
+    out += ch;
+  }
+  return `${out}... (${Buffer.byteLength(message) - Buffer.byteLength(out)} more bytes)`;
+}
+
 /** Parses `unix:///abs/path.sock` (or a bare absolute path) into the socket path. */
 export function socketPathOf(endpoint: string): string {
   const path = endpoint.startsWith('unix://') ? endpoint.slice('unix://'.length) : endpoint;
@@ -107,7 +127,7 @@ function wrap(service: string, methods: readonly string[], handlers: Handlers | 
             const level = status === 'INTERNAL' ? 'error' : 'warn';
             logger[level]({ rpc: method, status, ms: Date.now() - started, request: redactCsiMessage(call.request), err }, message);
             observe?.(method, status, (Date.now() - started) / 1000);
-            callback({ code: grpcCode(status), details: message });
+            callback({ code: grpcCode(status), details: boundedDetails(message) });
           },
         );
     };

@@ -91,6 +91,13 @@ export class FakeBlockStorage implements BlockStorage {
     return { ...volume };
   }
 
+  async recordSource(volumeId: string, source: { kind: 'snapshot' | 'volume'; id: string }): Promise<void> {
+    this.track('recordSource');
+    const v = this.volumes.get(volumeId);
+    if (v === undefined) throw new StorageError('NotFound', `volume ${volumeId} not found`);
+    v.source = { ...source };
+  }
+
   async deleteVolume(volumeId: string): Promise<void> {
     this.track('deleteVolume');
     const v = this.volumes.get(volumeId);

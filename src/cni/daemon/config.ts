@@ -29,6 +29,10 @@ export interface DaemonConfig {
   logLevel: string;
   /** NICs named for this node that no record explains are deleted once seen this long (seconds). */
   orphanAgeSeconds: number;
+  /** Client-side QingCloud API budget: calls per second; undefined = the SDK's DEFAULT_BUDGET rate. */
+  apiRate: number | undefined;
+  /** Client-side QingCloud API budget: burst of calls; undefined = the SDK's DEFAULT_BUDGET burst. */
+  apiBurst: number | undefined;
 }
 
 /** Defaults of every optional key. */
@@ -68,6 +72,8 @@ const KNOWN_KEYS = new Set([
   'hostNetns',
   'logLevel',
   'orphanAgeSeconds',
+  'apiRate',
+  'apiBurst',
 ]);
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const VXNET_ID = /^vxnet-[a-z0-9]{1,16}$/;
@@ -183,11 +189,18 @@ export function parseDaemonConfig(text: string, source = 'hostnic.yaml'): Daemon
     else logLevel = raw.logLevel;
   }
   const orphanAgeSeconds = int(raw.orphanAgeSeconds, 'orphanAgeSeconds', DAEMON_CONFIG_DEFAULTS.orphanAgeSeconds, 0, 7 * 86_400);
+  let apiRate: number | undefined;
+  if (raw.apiRate !== undefined && raw.apiRate !== null) {
+    if (typeof raw.apiRate !== 'number' || !Number.isFinite(raw.apiRate) || raw.apiRate <= 0 || raw.apiRate > 100_000) {
+      bad.push(`apiRate: must be a number of API calls per second above 0 and at most 100000, got ${JSON.stringify(raw.apiRate)}`);
+    } else apiRate = raw.apiRate;
+  }
+  const apiBurst = raw.apiBurst === undefined || raw.apiBurst === null ? undefined : int(raw.apiBurst, 'apiBurst', 1, 1, 100_000);
 
   if (bad.length > 0) {
     throw new DaemonConfigError(`hostnic config ${source} is invalid: ${bad.join('; ')}; fix these keys and restart hostnic-daemon`, bad);
   }
-  return { qingcloudConfig, instanceIdFile, vxnets, pool, maxPods, socket, stateDir, metricsAddress, serviceCIDR, hostNetns, logLevel, orphanAgeSeconds };
+  return { qingcloudConfig, instanceIdFile, vxnets, pool, maxPods, socket, stateDir, metricsAddress, serviceCIDR, hostNetns, logLevel, orphanAgeSeconds, apiRate, apiBurst };
 }
 
 /** Reads and parses the config file at `path` (readFile injectable). */

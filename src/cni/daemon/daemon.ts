@@ -4,7 +4,7 @@ import { InflightOperations } from '../../shared/inflight.js';
 import type { Logger } from '../../shared/log.js';
 import type { NetOps, PodNetSpec } from '../net/net-ops.js';
 import { PROTOCOL_VERSION, type AddRequest, type AddResponse, type CheckRequest, type DelRequest, type GcRequest, type PodArgs, type StatusResponse } from '../protocol.js';
-import { CNI_ERROR, CniError, isValidCniName, isValidIfName, parseCidr, type CniResult } from '../types.js';
+import { CNI_ERROR, CniError, isValidCniName, isValidIfName, parseCidr, parseResult, previewJson, type CniResult } from '../types.js';
 import { toCniError } from './cni-errors.js';
 import type { NodeInfo, VxnetInfo } from './nic-provider.js';
 import { freeNicSlots, type PoolPolicyConfig } from './pool-policy.js';
@@ -80,10 +80,11 @@ export class HostnicService {
     const what = `ADD of pod ${describePod(req.args, req.containerId)} (${req.ifName}) on node ${this.o.node.instanceId}`;
     return this.observe('add', what, async () => {
       this.checkRequest(req, true);
-      const serviceCidr = req.serviceCIDR ?? this.o.serviceCIDR;
-      const cidr = parseCidr(serviceCidr);
-      if (cidr === undefined || cidr.family !== 4) {
-        throw new CniError(CNI_ERROR.InvalidNetworkConfig, `${what}: serviceCIDR ${JSON.stringify(serviceCidr)} is not an IPv4 CIDR; fix serviceCIDR in the conflist`);
+      const serviceCidr: unknown = req.serviceCIDR ?? this.o.serviceCIDR;
+      // The body is untrusted JSON: a non-string serviceCIDR must be a config error, not a TypeError in parseCidr.
+      const cidr = typeof serviceCidr === 'string' ? parseCidr(serviceCidr) : undefined;
+      if (typeof serviceCidr !== 'string' || cidr === undefined || cidr.family !== 4) {
+        throw new CniError(CNI_ERROR.InvalidNetworkConfig, `${what}: serviceCIDR ${previewJson(serviceCidr)} is not an IPv4 CIDR; fix serviceCIDR in the conflist`);
       }
       return this.inflight.run(podOp('add', req), () => this.doAdd(req, serviceCidr, what));
     });
@@ -107,6 +108,14 @@ export class HostnicService {
     const what = `CHECK of pod ${describePod(req.args, req.containerId)} (${req.ifName}) on node ${this.o.node.instanceId}`;
     await this.observe('check', what, async () => {
       this.checkRequest(req, true);
+      // prevResult comes from the runtime through the plugin: read it as any other untrusted result.
+      let prevResult: CniResult;
+      try {
+        prevResult = parseResult(req.prevResult);
+      } catch (err) {
+        throw new CniError(CNI_ERROR.DecodingFailure, `${what}: prevResult is not a CNI result: ${messageOf(err)}`, undefined, { cause: err });
+      }
+      req = { ...req, prevResult };
       const nic = this.o.table.byPod(req.containerId, req.ifName);
       if (nic?.phase !== 'assigned' || nic.pod === undefined) {
         throw new CniError(CNI_ERROR.UnknownContainer, `${what}: hostnic has no attachment for container ${req.containerId} interface ${req.ifName}`);
@@ -142,7 +151,10 @@ export class HostnicService {
     const what = `GC on node ${this.o.node.instanceId}`;
     await this.observe('gc', what, async () => {
       this.requireReady(what);
-      if (!Array.isArray(req.validAttachments)) throw new CniError(CNI_ERROR.DecodingFailure, `${what}: validAttachments must be a list of {containerId, ifName}`);
+      const list: unknown = req.validAttachments;
+      if (!Array.isArray(list) || !list.every((a: unknown) => typeof (a as { containerId?: unknown } | null)?.containerId === 'string' && typeof (a as { ifName?: unknown }).ifName === 'string')) {
+        throw new CniError(CNI_ERROR.DecodingFailure, `${what}: validAttachments must be a list of {containerId, ifName} strings`);
+      }
       const valid = new Set(req.validAttachments.map((a) => `${a.containerId}/${a.ifName}`));
       const stale = this.o.table.all().filter((n) => n.pod !== undefined && !valid.has(`${n.pod.containerId}/${n.pod.ifName}`));
       const failures: string[] = [];
@@ -213,8 +225,9 @@ export class HostnicService {
     const { table, pool } = this.o;
     const pod: PodRef = { containerId: req.containerId, ifName: req.ifName, netns: req.netns, serviceCidr };
     const args: PodArgs = typeof req.args === 'object' && req.args !== null ? req.args : {};
-    if (args.K8S_POD_NAME !== undefined) pod.podName = args.K8S_POD_NAME;
-    if (args.K8S_POD_NAMESPACE !== undefined) pod.podNamespace = args.K8S_POD_NAMESPACE;
+    // Only strings go into the checkpoint: the body is untrusted JSON.
+    if (typeof args.K8S_POD_NAME === 'string') pod.podName = args.K8S_POD_NAME;
+    if (typeof args.K8S_POD_NAMESPACE === 'string') pod.podNamespace = args.K8S_POD_NAMESPACE;
     let nic = table.byPod(req.containerId, req.ifName);
     if (nic?.phase === 'assigned' && nic.result !== undefined && nic.pod?.netns === req.netns) return { result: nic.result }; // repeated ADD
     if (nic !== undefined && nic.phase !== 'assigning') {

@@ -8,7 +8,7 @@ import { systemClock } from '../../shared/clock.js';
 import { messageOf } from '../../shared/errors.js';
 import { createLogger } from '../../shared/log.js';
 import { NodeCommandRunner } from '../../shared/node-exec.js';
-import { createQingCloud, loadConfig, readInstanceId } from '../../qingcloud/index.js';
+import { DEFAULT_BUDGET, createQingCloud, loadConfig, readInstanceId } from '../../qingcloud/index.js';
 import { IpNetOps } from '../net/ip-net-ops.js';
 import { DaemonConfigError, loadDaemonConfig } from './config.js';
 import { DaemonMetrics } from './metrics.js';
@@ -34,7 +34,8 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, name: 'hostnic-daemon' });
   const instanceId = await readInstanceId(config.instanceIdFile);
   const sdkConfig = await loadConfig({ file: config.qingcloudConfig, env: process.env });
-  const sdk = createQingCloud({ config: sdkConfig, logger, clock: systemClock }); // default budget: on
+  const budget = { ratePerSecond: config.apiRate ?? DEFAULT_BUDGET.ratePerSecond, burst: config.apiBurst ?? DEFAULT_BUDGET.burst };
+  const sdk = createQingCloud({ config: sdkConfig, logger, clock: systemClock, budget });
   const provider = new QingCloudNicProvider({ sdk, instanceId });
   const netOps = new IpNetOps({ runner: new NodeCommandRunner() });
   // metrics are served before reconcile finishes: they read the daemon once it exists

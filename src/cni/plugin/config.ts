@@ -1,5 +1,5 @@
 import { DEFAULT_DAEMON_SOCKET, type AttachmentRef } from '../protocol.js';
-import { CNI_ERROR, CniError, compareCniVersions, isValidCniName, isValidIfName, parseCidr, requireSupportedVersion, type CniVersion } from '../types.js';
+import { CNI_ERROR, CniError, compareCniVersions, isValidCniName, isValidIfName, parseCidr, previewJson, requireSupportedVersion, type CniVersion } from '../types.js';
 import type { CniCommand } from './env.js';
 
 /**
@@ -45,7 +45,7 @@ export function decodeConfigText(text: string): Obj {
   } catch (err) {
     throw new CniError(CNI_ERROR.DecodingFailure, `cannot decode the network config on stdin as JSON: ${(err as Error).message}`, undefined, { cause: err });
   }
-  if (!isObject(value)) throw new CniError(CNI_ERROR.DecodingFailure, `the network config on stdin must be a JSON object, got ${text.trim() === '' ? 'nothing' : JSON.stringify(value)}`);
+  if (!isObject(value)) throw new CniError(CNI_ERROR.DecodingFailure, `the network config on stdin must be a JSON object, got ${text.trim() === '' ? 'nothing' : previewJson(value)}`);
   return value;
 }
 
@@ -53,13 +53,13 @@ export function decodeConfigText(text: string): Obj {
 const VERB_SINCE: Partial<Record<CniCommand, CniVersion>> = { CHECK: '0.4.0', STATUS: '1.1.0', GC: '1.1.0' };
 
 function parseAttachments(value: unknown, key: string): AttachmentRef[] {
-  if (!Array.isArray(value)) throw invalid(`${key} must be a list of {containerID, ifname}, got ${JSON.stringify(value)}`);
+  if (!Array.isArray(value)) throw invalid(`${key} must be a list of {containerID, ifname}, got ${previewJson(value)}`);
   return value.map((entry: unknown, i) => {
     if (!isObject(entry) || typeof entry.containerID !== 'string' || typeof entry.ifname !== 'string') {
-      throw invalid(`${key}[${i}] must be {containerID, ifname} strings, got ${JSON.stringify(entry)}`);
+      throw invalid(`${key}[${i}] must be {containerID, ifname} strings, got ${previewJson(entry)}`);
     }
     if (!isValidCniName(entry.containerID) || !isValidIfName(entry.ifname)) {
-      throw invalid(`${key}[${i}] has an invalid containerID or ifname: ${JSON.stringify(entry)}`);
+      throw invalid(`${key}[${i}] has an invalid containerID or ifname: ${previewJson(entry)}`);
     }
     return { containerId: entry.containerID, ifName: entry.ifname };
   });
@@ -73,37 +73,37 @@ export function parseConfig(raw: Obj, command: Exclude<CniCommand, 'VERSION'>): 
     throw new CniError(CNI_ERROR.IncompatibleVersion, `config version ${cniVersion} does not allow ${command}: it needs cniVersion ${since} or later`);
   }
   if (typeof raw.name !== 'string' || !isValidCniName(raw.name)) {
-    throw invalid(`"name" must be a network name (letters, digits, _ . -, not starting with _ . -), got ${JSON.stringify(raw.name)}`);
+    throw invalid(`"name" must be a network name (letters, digits, _ . -, not starting with _ . -), got ${previewJson(raw.name)}`);
   }
   if (typeof raw.type !== 'string' || raw.type === '' || /[/\\]/.test(raw.type)) {
-    throw invalid(`"type" must be the plugin binary name, got ${JSON.stringify(raw.type)}`);
+    throw invalid(`"type" must be the plugin binary name, got ${previewJson(raw.type)}`);
   }
   if (raw.ipam !== undefined) {
     throw new CniError(
       CNI_ERROR.UnsupportedField,
-      `unsupported field "ipam" (${JSON.stringify(raw.ipam)}) in network ${raw.name}: hostnic gives each pod the address of its NIC from the daemon's vxnets; remove the ipam section`,
+      `unsupported field "ipam" (${previewJson(raw.ipam)}) in network ${raw.name}: hostnic gives each pod the address of its NIC from the daemon's vxnets; remove the ipam section`,
     );
   }
   const config: HostnicConfig = { cniVersion, name: raw.name, type: raw.type, socketPath: DEFAULT_DAEMON_SOCKET, debug: false };
   if (raw.socket !== undefined) {
     const s = raw.socket;
     if (typeof s !== 'string' || !s.startsWith('/') || s.includes('\0') || Buffer.byteLength(s) > MAX_SOCKET_PATH_BYTES) {
-      throw invalid(`"socket" must be an absolute unix socket path of at most ${MAX_SOCKET_PATH_BYTES} bytes, got ${JSON.stringify(s)}`);
+      throw invalid(`"socket" must be an absolute unix socket path of at most ${MAX_SOCKET_PATH_BYTES} bytes, got ${previewJson(s)}`);
     }
     config.socketPath = s;
   }
   if (raw.serviceCIDR !== undefined) {
     if (typeof raw.serviceCIDR !== 'string' || parseCidr(raw.serviceCIDR) === undefined) {
-      throw invalid(`"serviceCIDR" must be a CIDR such as 10.96.0.0/12, got ${JSON.stringify(raw.serviceCIDR)}`);
+      throw invalid(`"serviceCIDR" must be a CIDR such as 10.96.0.0/12, got ${previewJson(raw.serviceCIDR)}`);
     }
     config.serviceCIDR = raw.serviceCIDR;
   }
   if (raw.debug !== undefined) {
-    if (typeof raw.debug !== 'boolean') throw invalid(`"debug" must be true or false, got ${JSON.stringify(raw.debug)}`);
+    if (typeof raw.debug !== 'boolean') throw invalid(`"debug" must be true or false, got ${previewJson(raw.debug)}`);
     config.debug = raw.debug;
   }
   if (raw.runtimeConfig !== undefined) {
-    if (!isObject(raw.runtimeConfig)) throw invalid(`"runtimeConfig" must be an object, got ${JSON.stringify(raw.runtimeConfig)}`);
+    if (!isObject(raw.runtimeConfig)) throw invalid(`"runtimeConfig" must be an object, got ${previewJson(raw.runtimeConfig)}`);
     config.runtimeConfig = raw.runtimeConfig;
   }
   if (raw.prevResult !== undefined && raw.prevResult !== null) config.prevResult = raw.prevResult;

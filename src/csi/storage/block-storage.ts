@@ -89,7 +89,9 @@ export interface BlockStorage {
   listVolumes(offset: number, limit: number, signal?: AbortSignal): Promise<Page<StoredVolume>>;
   /** Creates the volume (empty, from a snapshot, or a clone) and waits until it is available. */
   createVolume(spec: VolumeSpec, signal?: AbortSignal): Promise<StoredVolume>;
-  /** Starts deleting the volume; gone already is success; attached → FailedPrecondition. */
+  /** Records on the volume where its data came from (idempotent), so a repeated CreateVolume can check it. */
+  recordSource(volumeId: string, source: { kind: 'snapshot' | 'volume'; id: string }, signal?: AbortSignal): Promise<void>;
+  /** Deletes the volume and waits; gone already is success; attached → FailedPrecondition. */
   deleteVolume(volumeId: string, signal?: AbortSignal): Promise<void>;
   /** Attaches and waits; attached to this instance already is success; elsewhere → FailedPrecondition. */
   attachVolume(volumeId: string, instanceId: string, signal?: AbortSignal): Promise<void>;

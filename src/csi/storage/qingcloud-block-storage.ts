@@ -145,9 +145,7 @@ export class QingCloudBlockStorage implements BlockStorage {
       id = cloned;
     }
     // Record the source so a repeated CreateVolume can tell a compatible retry from a name clash.
-    await this.call(`label volume ${id}`, () =>
-      this.sdk.api.volumes.modifyVolumeAttributes({ volume: id, description: `${SOURCE_MARKER}${source.kind}:${source.id}` }, { signal }),
-    );
+    await this.recordSource(id, source, signal);
     await this.attachTags(id, spec.tags, signal);
     let volume = await this.getVolume(id, signal);
     if (volume === undefined) throw new StorageError('Internal', `volume ${id} created from ${source.kind} ${source.id} is not visible yet; retry`);
@@ -157,6 +155,12 @@ export class QingCloudBlockStorage implements BlockStorage {
       volume = { ...volume, sizeGiB: spec.sizeGiB };
     }
     return volume;
+  }
+
+  async recordSource(volumeId: string, source: { kind: 'snapshot' | 'volume'; id: string }, signal?: AbortSignal): Promise<void> {
+    await this.call(`label volume ${volumeId}`, () =>
+      this.sdk.api.volumes.modifyVolumeAttributes({ volume: volumeId, description: `${SOURCE_MARKER}${source.kind}:${source.id}` }, { signal }),
+    );
   }
 
   async deleteVolume(volumeId: string, signal?: AbortSignal): Promise<void> {

@@ -171,3 +171,20 @@ describe('ControllerService', () => {
     await publish;
   });
 });
+
+describe('ControllerService finishing a half-made restore', () => {
+  it('repairs a restored volume whose source was never recorded and grows it, instead of answering ALREADY_EXISTS', async () => {
+    const storage = new FakeBlockStorage({ zone: 'pek3a' });
+    const controller = new ControllerService({ storage, catalog: { volumeTypes: VOLUME_TYPES, instanceClasses: INSTANCE_CLASSES }, keys, defaultVolumeType: 0 });
+    const src = await controller.CreateVolume(createReq({ name: 'src' }));
+    const snap = await controller.CreateSnapshot({ name: 's', source_volume_id: src.volume!.volume_id, secrets: {}, parameters: {} });
+    // What a crash right after CreateVolumeFromSnapshot leaves: our name, the snapshot's size, no recorded source.
+    const half = await storage.createVolume({ name: 'pvc-restored', sizeGiB: 20, type: 0, replica: 2, tags: [] });
+    const req = createReq({ name: 'pvc-restored', capacity_range: { required_bytes: String(30 * GiB), limit_bytes: '0' }, volume_content_source: { snapshot: { snapshot_id: snap.snapshot!.snapshot_id }, type: 'snapshot' } });
+    const r = await controller.CreateVolume(req);
+    expect(r.volume?.volume_id).toBe(half.id);
+    expect(r.volume?.capacity_bytes).toBe(String(30 * GiB));
+    expect(storage.volumes.get(half.id)?.source).toEqual({ kind: 'snapshot', id: snap.snapshot!.snapshot_id });
+    expect(storage.calls['createVolume']).toBe(2);
+  });
+});
