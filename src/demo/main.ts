@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm start`: the embedded demo. Starts the QingCloud simulator in-process and runs the storage lifecycle through
-// the real qingcloud-csi process, with real loop devices, file systems and mounts when run as root.
-import { mkdtemp, rm } from 'node:fs/promises';
+// `npm start`: the embedded demo. Starts the QingCloud simulator in-process, runs the storage lifecycle through the
+// real qingcloud-csi process (real loop devices, file systems and mounts when run as root), then two pods on two
+// simulated nodes reaching each other through their own QingCloud NICs (hostnic; root only).
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { NodeCommandRunner } from '../shared/node-exec.js';
@@ -10,6 +11,7 @@ import { startSimulator } from '../qingcloud/sim/index.js';
 import { sdkForSimulator } from '../bench/sim-client.js';
 import { Reporter } from './reporter.js';
 import { storageDemo } from './storage.js';
+import { networkDemo } from './network.js';
 
 const report = new Reporter();
 const isRoot = process.getuid?.() === 0;
@@ -32,6 +34,9 @@ try {
   await report.step('DescribeInstances', () => sdk.api.instances.describeAllInstances(), (l) => l.map((i) => `${i.instance_id} (class ${i.instance_class})`).join(', '));
   await report.step('DescribeVxnets', () => sdk.api.vxnets.describeVxnets(), (p) => p.items.map((v) => `${v.vxnet_id} ${v.router?.ip_network ?? ''}`).join(', '));
   await storageDemo(report, sim, dir, { id: 'i-sim00001', deviceDir: path.join(deviceRoot, 'i-sim00001') }, isRoot);
+  const networkDir = path.join(dir, 'network');
+  await mkdir(networkDir);
+  await networkDemo(report, networkDir);
   report.summary();
 } catch (err) {
   failed = true;
