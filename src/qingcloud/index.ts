@@ -63,7 +63,7 @@ export interface QingCloud {
   waiter: JobWaiter;
   metrics: SdkMetrics;
   api: QingCloudApi;
-  /** Rejects pending job waits and closes the transport if this object created it. */
+  /** Rejects pending job waits and closes the transport if this object created it; calling it again is a no-op. */
   close(): Promise<void>;
 }
 
@@ -94,14 +94,17 @@ export function createQingCloud(options: CreateQingCloudOptions): QingCloud {
     { ...options.waiter, clock, logger },
   );
   const api = createApi({ client, waiter, clock, coalesceWindowMs: options.coalesceWindowMs });
+  let closed: Promise<void> | undefined;
   return {
     client,
     waiter,
     metrics,
     api,
-    close: async () => {
-      waiter.close();
-      if (ownTransport) await transport.close?.();
-    },
+    // Idempotent: shutdown paths may close twice (a signal handler and a finally block).
+    close: () =>
+      (closed ??= (async () => {
+        waiter.close();
+        if (ownTransport) await transport.close?.();
+      })()),
   };
 }
