@@ -53,97 +53,105 @@ const sim = await startSimulator({
 const configPath = path.join(dir, 'config.yaml');
 await sim.writeClientConfig(configPath);
 
-const procs: Record<'controller' | 'node', DriverProcess | undefined> = { controller: undefined, node: undefined };
-const flags = {
-  controller: ['--mode', 'controller', '--config', configPath, '--api-rate', '1000', '--api-burst', '1000', '--log-level', 'error'],
-  node: ['--mode', 'node', '--config', configPath, '--node-id', NODE, '--device-dir', path.join(deviceRoot, NODE), '--log-level', 'error'],
-};
-const start = async (role: 'controller' | 'node') => {
-  procs[role] = await startDriver(path.join(dir, `${role}.sock`), flags[role], 'bundle', { upIsEnough: true, readyTimeoutMs: 60_000 });
-};
-await start('controller');
-await start('node');
-const cluster: StorageCluster = {
-  controller: () => procs.controller!,
-  node: () => procs.node!,
-  nodeId: NODE,
-  kubeletDir,
-};
-
-// The cloud misbehaves from here on.
-sim.setFaults({ retCodes: { 5000: 0.02, 5100: 0.05, 2500: 0.02 }, jobFailureRate: 0.05 });
-sim.resetCallCounts();
-
 let done = false;
+let report: Record<'completed' | 'leakedVolumes' | 'duplicated' | 'leakedSnapshots' | 'attachments' | 'mounts' | 'loops' | 'mismatches' | 'totalCalls', number> | undefined;
 const kills = { controller: 0, node: 0 };
-const killer = (async () => {
-  while (!done) {
-    await sleep(killEveryMs * (0.5 + random()));
-    if (done) break;
-    const role = random() < 0.5 ? 'controller' : 'node';
-    const victim = procs[role]!;
-    victim.child.kill('SIGKILL');
-    await new Promise((r) => victim.child.once('exit', r));
-    kills[role] += 1;
-    await victim.stop();
-    await sleep(50 + random() * 200);
-    // Like a kubelet restarting a crashed container: keep trying until it runs.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await start(role);
-        break;
-      } catch (err) {
-        if (attempt >= 5) throw err;
-        console.error(`chaos: restarting the ${role} failed (${(err as Error).message.slice(0, 200)}); retrying`);
+const ledger = new CallLedger();
+let calls: Record<string, number> = {};
+const procs: Record<'controller' | 'node', DriverProcess | undefined> = { controller: undefined, node: undefined };
+try {
+  const flags = {
+    controller: ['--mode', 'controller', '--config', configPath, '--api-rate', '1000', '--api-burst', '1000', '--log-level', 'error'],
+    node: ['--mode', 'node', '--config', configPath, '--node-id', NODE, '--device-dir', path.join(deviceRoot, NODE), '--log-level', 'error'],
+  };
+  const start = async (role: 'controller' | 'node') => {
+    procs[role] = await startDriver(path.join(dir, `${role}.sock`), flags[role], 'bundle', { upIsEnough: true, readyTimeoutMs: 60_000 });
+  };
+  await start('controller');
+  await start('node');
+  const cluster: StorageCluster = {
+    controller: () => procs.controller!,
+    node: () => procs.node!,
+    nodeId: NODE,
+    kubeletDir,
+  };
+
+  // The cloud misbehaves from here on.
+  sim.setFaults({ retCodes: { 5000: 0.02, 5100: 0.05, 2500: 0.02 }, jobFailureRate: 0.05 });
+  sim.resetCallCounts();
+
+  const killer = (async () => {
+    while (!done) {
+      await sleep(killEveryMs * (0.5 + random()));
+      if (done) break;
+      const role = random() < 0.5 ? 'controller' : 'node';
+      const victim = procs[role]!;
+      victim.child.kill('SIGKILL');
+      await new Promise((r) => victim.child.once('exit', r));
+      kills[role] += 1;
+      await victim.stop();
+      await sleep(50 + random() * 200);
+      // Like a kubelet restarting a crashed container: keep trying until it runs.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await start(role);
+          break;
+        } catch (err) {
+          if (attempt >= 5) throw err;
+          console.error(`chaos: restarting the ${role} failed (${(err as Error).message.slice(0, 200)}); retrying`);
+        }
       }
     }
-  }
-})();
-killer.catch((err: unknown) => {
-  console.error(`chaos: the process killer failed: ${(err as Error).message}`);
-  process.exit(2);
-});
+  })();
+  // Reported here at once; `await killer` below fails the run (and the finally block still cleans up).
+  killer.catch((err: unknown) => console.error(`chaos: the process killer failed: ${(err as Error).message}`));
 
-const ledger = new CallLedger();
-let next = 0;
-let mismatches = 0;
-let completed = 0;
-await Promise.all(
-  Array.from({ length: concurrency }, async () => {
-    while (next < size) {
-      const i = next++;
-      const outcome = await pvcLifecycle(cluster, `chaos-${seed}-${i}`, ledger, sleep);
-      if (!outcome.checksumOk) mismatches += 1;
-      completed += 1;
-    }
-  }),
-);
-done = true;
-await killer;
-sim.setFaults({});
-await sim.settled();
+  let next = 0;
+  let mismatches = 0;
+  let completed = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < size) {
+        const i = next++;
+        const outcome = await pvcLifecycle(cluster, `chaos-${seed}-${i}`, ledger, sleep);
+        if (!outcome.checksumOk) mismatches += 1;
+        completed += 1;
+      }
+    }),
+  );
+  done = true;
+  await killer;
+  sim.setFaults({});
+  await sim.settled();
 
-const world = sim.world();
-const ours = (name: string) => name.startsWith(`chaos-${seed}-`);
-const live = (status: string) => status !== 'deleted' && status !== 'ceased';
-const volumes = Object.values(world.volumes).filter((v) => ours(v.volume_name));
-const leakedVolumes = volumes.filter((v) => live(v.status)).length;
-const attachments = volumes.filter((v) => v.status === 'in-use' || (v.instance_id ?? '') !== '').length;
-const perName = new Map<string, number>();
-for (const v of volumes) if (v.status !== 'ceased') perName.set(v.volume_name, (perName.get(v.volume_name) ?? 0) + 1);
-const duplicated = [...perName.values()].filter((n) => n > 1).length;
-const leakedSnapshots = Object.values(world.snapshots).filter((s) => ours(s.snapshot_name) && live(s.status)).length;
-const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => (l.split(' ')[4] ?? '').startsWith(dir)).length;
-const loopsOut = await runChecked(runner, 'losetup', ['--list', '--json']);
-const loops = loopsOut.trim() === '' ? 0 : (JSON.parse(loopsOut) as { loopdevices: { 'back-file': string | null }[] }).loopdevices.filter((l) => (l['back-file'] ?? '').startsWith(dataDir)).length;
-const calls = sim.callCounts();
-const totalCalls = Object.values(calls).reduce((a, b) => a + b, 0);
-
-await procs.controller?.stop();
-await procs.node?.stop();
-await sim.stop({ cleanup: true });
-await rm(dir, { recursive: true, force: true });
-
+  const world = sim.world();
+  const ours = (name: string) => name.startsWith(`chaos-${seed}-`);
+  const live = (status: string) => status !== 'deleted' && status !== 'ceased';
+  const volumes = Object.values(world.volumes).filter((v) => ours(v.volume_name));
+  const leakedVolumes = volumes.filter((v) => live(v.status)).length;
+  const attachments = volumes.filter((v) => v.status === 'in-use' || (v.instance_id ?? '') !== '').length;
+  const perName = new Map<string, number>();
+  for (const v of volumes) if (v.status !== 'ceased') perName.set(v.volume_name, (perName.get(v.volume_name) ?? 0) + 1);
+  const duplicated = [...perName.values()].filter((n) => n > 1).length;
+  const leakedSnapshots = Object.values(world.snapshots).filter((s) => ours(s.snapshot_name) && live(s.status)).length;
+  const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => (l.split(' ')[4] ?? '').startsWith(dir)).length;
+  const loopsOut = await runChecked(runner, 'losetup', ['--list', '--json']);
+  const loops = loopsOut.trim() === '' ? 0 : (JSON.parse(loopsOut) as { loopdevices: { 'back-file': string | null }[] }).loopdevices.filter((l) => (l['back-file'] ?? '').startsWith(dataDir)).length;
+  calls = sim.callCounts();
+  const totalCalls = Object.values(calls).reduce((a, b) => a + b, 0);
+  report = { completed, leakedVolumes, duplicated, leakedSnapshots, attachments, mounts, loops, mismatches, totalCalls };
+} finally {
+  // Also when the run failed: stop the workload's processes, unmount what is left under our directory (deepest
+  // first), let the simulator remove its loop devices and links, and delete the files.
+  done = true;
+  await procs.controller?.stop().catch(() => undefined);
+  await procs.node?.stop().catch(() => undefined);
+  const leftMounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dir));
+  for (const m of leftMounts.sort((x, y) => y.length - x.length)) await runner.run('umount', ['-l', '--', m]).catch(() => undefined);
+  await sim.stop({ cleanup: true }).catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
+}
+const { completed, leakedVolumes, duplicated, leakedSnapshots, attachments, mounts, loops, mismatches, totalCalls } = report;
 const rows: [string, number | string, string][] = [
   ['PVC lifecycles completed', `${completed}/${size}`, completed === size ? 'ok' : 'FAIL'],
   ['volumes leaked in the cloud', leakedVolumes, leakedVolumes === 0 ? 'ok' : 'FAIL'],
