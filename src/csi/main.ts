@@ -87,6 +87,7 @@ async function main(): Promise<void> {
       keys,
       catalog,
       maxVolumesPerNode: identity.maxVolumes,
+      logger: logger.child({ component: 'node' }),
     });
   }
   const identity = new IdentityService({

@@ -11,6 +11,7 @@ import { SUPPORTED_FS_TYPES, validateHostPath } from './mount/paths.js';
 import { nodeTopology, type TopologyKeys } from './topology.js';
 import { isBlock, requireField, toByteRange, validateCapability, VOLUME_ID } from './validate.js';
 import type { CallContext } from './controller.js';
+import type { Logger } from '../shared/log.js';
 
 /** Who this node is, resolved once at start-up by the composition root. */
 export interface NodeIdentity {
@@ -28,7 +29,11 @@ export interface NodeOptions {
   keys: TopologyKeys;
   catalog: VolumeCatalog;
   maxVolumesPerNode: number;
+  logger?: Logger;
 }
+
+/** A file system smaller than this share of its disk is grown at stage (ext4/xfs metadata stays well below 10 %). */
+const GROW_THRESHOLD = 0.9;
 
 const NODE_CAPABILITIES: csi.NodeRpcType[] = ['STAGE_UNSTAGE_VOLUME', 'GET_VOLUME_STATS', 'EXPAND_VOLUME', 'VOLUME_CONDITION'];
 
@@ -115,8 +120,23 @@ export class NodeService {
           throw new CsiError('FAILED_PRECONDITION', `${rpc}: volume ${volumeId} holds data this driver does not recognise (${probe.detail}); refusing to format it`);
       }
       await this.mounter.mount(device.devicePath, staging, fsType, flags);
+      // A volume restored or cloned into a larger disk carries its source's smaller file system; the spec has the
+      // plugin grow it before publishing. Best effort: a failure leaves a working volume NodeExpandVolume can grow.
+      if (probe.kind === 'filesystem') await this.growToDevice(volumeId, device.devicePath, staging, fsType);
       return {};
     });
+  }
+
+  /** Grows the file system mounted at `path` when the device is clearly larger (metadata takes a few percent). */
+  private async growToDevice(volumeId: string, device: string, path: string, fsType: string): Promise<void> {
+    if (!(SUPPORTED_FS_TYPES as readonly string[]).includes(fsType)) return;
+    try {
+      const [deviceBytes, stats] = await Promise.all([this.mounter.blockDeviceSizeBytes(device), this.mounter.filesystemStats(path)]);
+      if (stats.totalBytes >= deviceBytes * GROW_THRESHOLD) return;
+      await this.mounter.resizeFilesystem(device, path, fsType as FsType);
+    } catch (err) {
+      this.options.logger?.warn({ volumeId, err: (err as Error).message }, 'could not grow the file system to the disk size at stage; NodeExpandVolume can grow it later');
+    }
   }
 
   async NodeUnstageVolume(req: csi.NodeUnstageVolumeRequest, ctx: CallContext = {}): Promise<csi.NodeUnstageVolumeResponse> {

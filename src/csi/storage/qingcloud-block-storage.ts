@@ -149,7 +149,7 @@ export class QingCloudBlockStorage implements BlockStorage {
     await this.attachTags(id, spec.tags, signal);
     let volume = await this.getVolume(id, signal);
     if (volume === undefined) throw new StorageError('Internal', `volume ${id} created from ${source.kind} ${source.id} is not visible yet; retry`);
-    // A restore or clone has the source's size; a larger request is honoured by growing it (the node grows the fs).
+    // A restore or clone has the source's size; a larger request is honoured by growing the disk (NodeStage grows the fs).
     if (volume.sizeGiB < spec.sizeGiB) {
       await this.resizeVolume(id, spec.sizeGiB, signal);
       volume = { ...volume, sizeGiB: spec.sizeGiB };

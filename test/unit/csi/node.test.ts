@@ -197,3 +197,25 @@ describe('NodeService', () => {
     }
   });
 });
+
+describe('NodeService staging a restored volume on a larger disk', () => {
+  it('grows the smaller file system the restore carried to the size of the disk', async () => {
+    const mounter = new FakeMounter();
+    mounter.addDevice(DEVICE, { sizeBytes: 30 * GiB, content: { kind: 'filesystem', fsType: 'ext4' } });
+    mounter.device(DEVICE)!.fsSizeBytes = 20 * GiB;
+    mounter.addDir(STAGING);
+    const lookup = new FakeLookup();
+    lookup.attach(VOL, DEVICE);
+    const node = new NodeService({
+      mounter,
+      devices: new DeviceResolver({ clock: new ManualClock(), fs: lookup, waitTimeoutMs: 0 }),
+      identity: { nodeId: 'i-node0001', zone: 'pek3a' },
+      keys,
+      catalog: { volumeTypes: VOLUME_TYPES, instanceClasses: INSTANCE_CLASSES },
+      maxVolumesPerNode: 9,
+    });
+    await node.NodeStageVolume({ volume_id: VOL, staging_target_path: STAGING, volume_capability: mountCap(''), publish_context: {}, secrets: {}, volume_context: {} });
+    expect((await mounter.filesystemStats(STAGING)).totalBytes).toBeGreaterThan(27 * GiB);
+    expect(mounter.device(DEVICE)?.formatCount).toBe(0);
+  });
+});
