@@ -1,4 +1,5 @@
 import { messageOf } from '../shared/errors.js';
+import { posix } from 'node:path';
 import { InflightOperations } from '../shared/inflight.js';
 import type { VolumeCatalog } from './catalog.js';
 import { CONTEXT_FS_TYPE } from './controller.js';
@@ -31,6 +32,9 @@ export interface NodeOptions {
   maxVolumesPerNode: number;
   logger?: Logger;
 }
+
+/** Marks a format in progress (see NodeStageVolume); kubelet's staging directory survives plugin restarts. */
+const FORMAT_MARKER = '.qingcloud-csi-formatting';
 
 /** A file system smaller than this share of its disk is grown at stage (ext4/xfs metadata stays well below 10 %). */
 const GROW_THRESHOLD = 0.9;
@@ -98,11 +102,21 @@ export class NodeService {
         return {};
       }
       await this.mounter.makeDir(staging);
-      const probe = await this.mounter.probe(device.devicePath);
+      // Crash safety of formatting: a marker beside the mount point says "this driver was formatting this device".
+      // Found on a later stage, it means mkfs was interrupted: the half-written file system holds no user data (the
+      // device was blank and never mounted), so its signatures are wiped and the format runs again.
+      const marker = posix.join(staging, FORMAT_MARKER);
+      let probe = await this.mounter.probe(device.devicePath);
+      if ((await this.mounter.pathKind(marker)) === 'file' && probe.kind !== 'blank') {
+        await this.mounter.wipeSignatures(device.devicePath);
+        probe = { kind: 'blank' };
+      }
       let fsType: string = wantedFs;
       switch (probe.kind) {
         case 'blank':
+          await this.mounter.makeFile(marker);
           await this.mounter.format(device.devicePath, wantedFs);
+          await this.mounter.removePath(marker);
           break;
         case 'filesystem':
           // Never reformat a device that carries data: use its file system, unless the request insists on another.

@@ -210,6 +210,13 @@ export class FakeMounter implements Mounter {
     return { ...this.requireDevice(device).content };
   }
 
+  async wipeSignatures(device: string): Promise<void> {
+    this.enter('wipeSignatures', device);
+    const dev = this.requireDevice(device);
+    dev.content = { kind: 'blank' };
+    dev.fsSizeBytes = 0;
+  }
+
   async format(device: string, fsType: FsType, options: FormatOptions = {}): Promise<void> {
     this.enter('format', device, fsType, options);
     const fs = validateFsType(fsType);

@@ -167,6 +167,16 @@ export class LinuxMounter implements Mounter {
     return parseBlkidExport(result.stdout);
   }
 
+  async wipeSignatures(device: string): Promise<void> {
+    validateDevicePath(device);
+    const args = ['--all', '--', device];
+    this.logger.warn({ device }, 'wiping the signatures of a device whose format was interrupted');
+    const result = await this.exec('wipefs', args, this.formatTimeoutMs, `wipe ${device}`);
+    if (result.exitCode !== 0) {
+      throw this.failure('Internal', 'wipefs', args, result, `wiping the interrupted format on ${device} failed`, 'check the device is not in use');
+    }
+  }
+
   async format(device: string, fsType: FsType, options: FormatOptions = {}): Promise<void> {
     validateDevicePath(device);
     const fs = validateFsType(fsType);

@@ -52,6 +52,11 @@ export interface Mounter {
   probe(device: string): Promise<ProbeResult>;
   /** Creates a filesystem on `device`; refuses (FailedPrecondition) unless probe says blank, so data is never overwritten. */
   format(device: string, fsType: FsType, options?: FormatOptions): Promise<void>;
+  /**
+   * Erases every file system and partition signature on `device` (wipefs). Only for a device this driver was
+   * formatting when it crashed: a half-written file system would otherwise make it look like foreign data forever.
+   */
+  wipeSignatures(device: string): Promise<void>;
   /** Mounts the filesystem on `source` at the existing directory `target`; FailedPrecondition when `target` is already a mount point. */
   mount(source: string, target: string, fsType: string, options: readonly string[]): Promise<void>;
   /** Bind-mounts `source` (a directory, or a device file onto a file) at `target`, read-only when asked; FailedPrecondition when `target` is already a mount point. */

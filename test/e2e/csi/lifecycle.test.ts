@@ -140,6 +140,24 @@ describe.skipIf(!isRoot)('CSI driver with real loop devices, file systems and mo
     await h.call('controller', 'DeleteVolume', { volume_id: volume.volume_id });
   });
 
+  it('formats again after a format that was interrupted (its marker left behind), with real wipefs and mkfs', async () => {
+    const cap = mountCapability('ext4');
+    const volume = (await h.call('controller', 'CreateVolume', { name: `pvc-torn-${suffix}`, capacity_range: size(20), volume_capabilities: [cap] })).volume;
+    const p = await paths('torn');
+    await h.call('controller', 'ControllerPublishVolume', { volume_id: volume.volume_id, node_id: NODE, volume_capability: cap });
+    // What a node plugin killed inside mkfs leaves: its marker, and file-system signatures on the disk.
+    const device = path.join(dir, 'by-id', NODE, `virtio-${volume.volume_id}`);
+    await sh('mkfs.xfs', ['-q', device]);
+    await writeFile(path.join(p.staging, '.qingcloud-csi-formatting'), '');
+    await h.call('node', 'NodeStageVolume', { volume_id: volume.volume_id, staging_target_path: p.staging, volume_capability: cap });
+    const staged = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').find((l) => l.split(' ')[4] === p.staging);
+    expect(staged).toContain(' - ext4 ');
+    await h.call('node', 'NodeUnstageVolume', { volume_id: volume.volume_id, staging_target_path: p.staging });
+    expect(await readFile(path.join(p.staging, '.qingcloud-csi-formatting')).catch((e: NodeJS.ErrnoException) => e.code)).toBe('ENOENT');
+    await h.call('controller', 'ControllerUnpublishVolume', { volume_id: volume.volume_id, node_id: NODE });
+    await h.call('controller', 'DeleteVolume', { volume_id: volume.volume_id });
+  });
+
   it('publishes a raw block volume as a device file the pod can write', async () => {
     const cap = blockCapability();
     const volume = (await h.call('controller', 'CreateVolume', { name: `pvc-block-${suffix}`, capacity_range: size(20), volume_capabilities: [cap] })).volume;

@@ -204,18 +204,50 @@ describe('NodeService staging a restored volume on a larger disk', () => {
     mounter.addDevice(DEVICE, { sizeBytes: 30 * GiB, content: { kind: 'filesystem', fsType: 'ext4' } });
     mounter.device(DEVICE)!.fsSizeBytes = 20 * GiB;
     mounter.addDir(STAGING);
-    const lookup = new FakeLookup();
-    lookup.attach(VOL, DEVICE);
-    const node = new NodeService({
-      mounter,
-      devices: new DeviceResolver({ clock: new ManualClock(), fs: lookup, waitTimeoutMs: 0 }),
-      identity: { nodeId: 'i-node0001', zone: 'pek3a' },
-      keys,
-      catalog: { volumeTypes: VOLUME_TYPES, instanceClasses: INSTANCE_CLASSES },
-      maxVolumesPerNode: 9,
-    });
+    const node = nodeOn(mounter);
     await node.NodeStageVolume({ volume_id: VOL, staging_target_path: STAGING, volume_capability: mountCap(''), publish_context: {}, secrets: {}, volume_context: {} });
     expect((await mounter.filesystemStats(STAGING)).totalBytes).toBeGreaterThan(27 * GiB);
     expect(mounter.device(DEVICE)?.formatCount).toBe(0);
   });
 });
+
+describe('NodeService after a crash in the middle of formatting', () => {
+  it('wipes the half-written file system it was creating and formats again, instead of refusing the volume forever', async () => {
+    const mounter = new FakeMounter();
+    mounter.addDevice(DEVICE, { sizeBytes: 20 * GiB });
+    mounter.addDir(STAGING);
+    const node = nodeOn(mounter);
+    const stage = () => node.NodeStageVolume({ volume_id: VOL, staging_target_path: STAGING, volume_capability: mountCap('ext4'), publish_context: {}, secrets: {}, volume_context: {} });
+    // The plugin dies inside mkfs: what is left on the disk is neither blank nor a usable file system.
+    mounter.failNext('format', new Error('killed'));
+    await expect(stage()).rejects.toThrow('killed');
+    mounter.device(DEVICE)!.content = { kind: 'unknown-data', detail: 'a torn ext4 superblock' };
+    expect(await statusOf(stage())).toBe('OK');
+    expect(mounter.device(DEVICE)?.formatCount).toBe(1);
+    expect(mounter.methodsCalled()).toContain('wipeSignatures');
+    expect((await mounter.findMount(STAGING))?.fsType).toBe('ext4');
+  });
+
+  it('never wipes a device that holds data it did not start formatting', async () => {
+    const mounter = new FakeMounter();
+    mounter.addDevice(DEVICE, { sizeBytes: 20 * GiB, content: { kind: 'unknown-data', detail: 'LUKS' } });
+    mounter.addDir(STAGING);
+    const node = nodeOn(mounter);
+    expect(await statusOf(node.NodeStageVolume({ volume_id: VOL, staging_target_path: STAGING, volume_capability: mountCap('ext4'), publish_context: {}, secrets: {}, volume_context: {} }))).toBe('FAILED_PRECONDITION');
+    expect(mounter.methodsCalled()).not.toContain('wipeSignatures');
+  });
+});
+
+/** A node service whose only attached volume is VOL on DEVICE, mounting through `mounter`. */
+function nodeOn(mounter: FakeMounter): NodeService {
+  const lookup = new FakeLookup();
+  lookup.attach(VOL, DEVICE);
+  return new NodeService({
+    mounter,
+    devices: new DeviceResolver({ clock: new ManualClock(), fs: lookup, waitTimeoutMs: 0 }),
+    identity: { nodeId: 'i-node0001', zone: 'pek3a' },
+    keys,
+    catalog: { volumeTypes: VOLUME_TYPES, instanceClasses: INSTANCE_CLASSES },
+    maxVolumesPerNode: 9,
+  });
+}

@@ -121,6 +121,15 @@ describe('formatDeviceNumber', () => {
   });
 });
 
+describe('LinuxMounter.wipeSignatures', () => {
+  it('runs wipefs --all with -- before the device, and refuses a path outside /dev', async () => {
+    const runner = new FakeCommandRunner().on('wipefs', undefined, {});
+    await mounter(runner).wipeSignatures('/dev/vdb');
+    expect(runner.argvs()).toEqual([['wipefs', '--all', '--', '/dev/vdb']]);
+    await expect(mounter(new FakeCommandRunner()).wipeSignatures('/tmp/x')).rejects.toMatchObject({ kind: 'InvalidArgument' });
+  });
+});
+
 describe('LinuxMounter.format', () => {
   it('formats a blank device as ext4 with -F and lazy init, after its own blank probe', async () => {
     const runner = new FakeCommandRunner().on('blkid', undefined, { exitCode: 2 }).on('mkfs.ext4', undefined, {});
