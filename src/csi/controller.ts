@@ -108,6 +108,12 @@ export class ControllerService {
       let existing = await this.storage.findVolumeByName(name);
       if (existing !== undefined) {
         existing = await this.finishRestore(existing, source, sizeGiB);
+        // Tags are attached after creation; a crash in between leaves them off, so a retry attaches what is missing.
+        const missingTags = params.tags.filter((t) => !(existing?.tags ?? []).includes(t));
+        if (missingTags.length > 0) {
+          await this.storage.attachTags(existing.id, missingTags);
+          existing = { ...existing, tags: [...(existing.tags ?? []), ...missingTags] };
+        }
         const conflict = incompatibility(existing, { range, type: placement.volumeType, explicitType: params.type, source });
         if (conflict !== undefined) {
           throw new CsiError('ALREADY_EXISTS', `${rpc}: volume ${existing.id} named ${name} already exists with ${conflict}; use another name or the same parameters`);

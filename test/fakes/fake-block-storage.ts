@@ -86,9 +86,17 @@ export class FakeBlockStorage implements BlockStorage {
       zone: this.zone,
       state: 'available',
       ...(spec.source === undefined ? {} : { source: { ...spec.source } }),
+      ...(spec.tags.length === 0 ? {} : { tags: [...spec.tags] }),
     };
     this.volumes.set(volume.id, volume);
     return { ...volume };
+  }
+
+  async attachTags(volumeId: string, tags: readonly string[]): Promise<void> {
+    this.track('attachTags');
+    const v = this.volumes.get(volumeId);
+    if (v === undefined) throw new StorageError('NotFound', `volume ${volumeId} not found`);
+    v.tags = [...new Set([...(v.tags ?? []), ...tags])];
   }
 
   async recordSource(volumeId: string, source: { kind: 'snapshot' | 'volume'; id: string }): Promise<void> {

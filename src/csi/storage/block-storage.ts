@@ -40,6 +40,8 @@ export interface StoredVolume {
   device?: string;
   /** Where the source data came from, as recorded at creation. */
   source?: { kind: 'snapshot' | 'volume'; id: string };
+  /** Tag ids attached to the volume. */
+  tags?: string[];
 }
 
 /** A volume snapshot. */
@@ -89,6 +91,8 @@ export interface BlockStorage {
   listVolumes(offset: number, limit: number, signal?: AbortSignal): Promise<Page<StoredVolume>>;
   /** Creates the volume (empty, from a snapshot, or a clone) and waits until it is available. */
   createVolume(spec: VolumeSpec, signal?: AbortSignal): Promise<StoredVolume>;
+  /** Attaches tags to the volume (tags it already carries are fine). */
+  attachTags(volumeId: string, tags: readonly string[], signal?: AbortSignal): Promise<void>;
   /** Records on the volume where its data came from (idempotent), so a repeated CreateVolume can check it. */
   recordSource(volumeId: string, source: { kind: 'snapshot' | 'volume'; id: string }, signal?: AbortSignal): Promise<void>;
   /** Deletes the volume and waits; gone already is success; attached → FailedPrecondition. */

@@ -296,7 +296,7 @@ export class QingCloudBlockStorage implements BlockStorage {
     return entry === undefined ? undefined : entry.left * 1024 ** 3;
   }
 
-  private async attachTags(volumeId: string, tags: readonly string[], signal?: AbortSignal): Promise<void> {
+  async attachTags(volumeId: string, tags: readonly string[], signal?: AbortSignal): Promise<void> {
     if (tags.length === 0) return;
     await this.call(`tag volume ${volumeId}`, () =>
       this.sdk.api.tags.attachTags(tags.map((tag_id) => ({ tag_id, resource_type: 'volume', resource_id: volumeId })), { signal }),
@@ -380,6 +380,7 @@ function toStoredVolume(v: Volume, zone: string): StoredVolume {
     state: toState(v.status, v.transition_status),
   };
   if (instanceId !== '') stored.instanceId = instanceId;
+  if (v.tags !== undefined && v.tags.length > 0) stored.tags = v.tags.map((t) => t.tag_id);
   if (device !== '') stored.device = device;
   const match = (v.description ?? '').match(/csi-source:(snapshot|volume):([a-z]+-[a-z0-9]+)/);
   if (match !== null) stored.source = { kind: match[1] as 'snapshot' | 'volume', id: match[2]! };

@@ -188,3 +188,15 @@ describe('ControllerService finishing a half-made restore', () => {
     expect(storage.calls['createVolume']).toBe(2);
   });
 });
+
+describe('ControllerService retrying a create whose tagging failed', () => {
+  it('attaches the StorageClass tags the first attempt did not get to', async () => {
+    const storage = new FakeBlockStorage({ zone: 'pek3a' });
+    const controller = new ControllerService({ storage, catalog: { volumeTypes: VOLUME_TYPES, instanceClasses: INSTANCE_CLASSES }, keys, defaultVolumeType: 0 });
+    const half = await storage.createVolume({ name: 'pvc-tagged', sizeGiB: 20, type: 0, replica: 2, tags: [] });
+    await controller.CreateVolume(createReq({ name: 'pvc-tagged', parameters: { tags: 'tag-aaaa1111,tag-bbbb2222' } }));
+    expect(storage.volumes.get(half.id)?.tags).toEqual(['tag-aaaa1111', 'tag-bbbb2222']);
+    await controller.CreateVolume(createReq({ name: 'pvc-tagged', parameters: { tags: 'tag-aaaa1111,tag-bbbb2222' } }));
+    expect(storage.calls['attachTags']).toBe(1);
+  });
+});
