@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image with every entry point of qingcloud-k8s, on PATH as the charts call them:
 #   qingcloud-csi   the CSI driver (dist/bundle/qingcloud-csi.mjs, V8 tuned for a small heap)
-#   hostnic-daemon  the hostnic node daemon
+#   hostnic-daemon  the hostnic node daemon (dist/bundle/hostnic-daemon.mjs, V8 tuned for a small heap)
 #   hostnic         the CNI plugin as a single executable; the hostnic chart copies it to the host's /opt/cni/bin
 #   qingcloud-sim   the QingCloud API simulator
 # Build:  docker build --build-arg NODE_VERSION=20 --build-arg BASE=bookworm-slim -t qingcloud/qingcloud-k8s:0.1.0 .
@@ -49,7 +49,7 @@ COPY --from=build /src/proto ./proto
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/out/hostnic /usr/local/bin/hostnic
 RUN printf '#!/bin/sh\nexec node --max-semi-space-size=1 --optimize-for-size /app/dist/bundle/qingcloud-csi.mjs "$@"\n' > /usr/local/bin/qingcloud-csi \
- && printf '#!/bin/sh\nexec node /app/dist/cni/daemon/main.js "$@"\n' > /usr/local/bin/hostnic-daemon \
+ && printf '#!/bin/sh\nexec node --max-semi-space-size=1 --optimize-for-size --no-opt --no-wasm-tier-up --single-threaded-gc /app/dist/bundle/hostnic-daemon.mjs "$@"\n' > /usr/local/bin/hostnic-daemon \
  && printf '#!/bin/sh\nexec node /app/dist/qingcloud/sim/main.js "$@"\n' > /usr/local/bin/qingcloud-sim \
  && chmod 0755 /usr/local/bin/qingcloud-csi /usr/local/bin/hostnic-daemon /usr/local/bin/qingcloud-sim
 USER 1000:1000

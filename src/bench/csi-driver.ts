@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import path from 'node:path';
+import { killWithParent } from '../shared/reap.js';
 import { findPackageRoot, loadCsiPackage } from '../csi/proto.js';
 
 /** A qingcloud-csi process started from dist/, and gRPC clients on its socket. */
@@ -36,6 +37,7 @@ export async function startDriver(socketPath: string, flags: string[], build: Dr
   const entry = path.join(root, 'dist', build === 'bundle' ? 'bundle/qingcloud-csi.mjs' : 'csi/main.js');
   const nodeFlags = build === 'bundle' ? SHIPPED_NODE_FLAGS : [];
   const child = spawn(process.execPath, [...nodeFlags, entry, '--endpoint', `unix://${socketPath}`, ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+  killWithParent(child);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const pkg = loadCsiPackage();

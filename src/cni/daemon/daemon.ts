@@ -45,6 +45,8 @@ export interface HostnicServiceOptions {
 }
 
 const MAX_RECENT_ERRORS = 20;
+/** Longest a background step waits for a gap between pod operations. */
+const QUIET_MAX_WAIT_MS = 2_000;
 
 /**
  * The daemon's side of protocol.ts: ADD gives a pod a NIC (warm pool, else create + attach now), DEL gives it back,
@@ -60,6 +62,9 @@ export class HostnicService {
   /** Cold ADDs between the limit check and their NIC's record: counted as pods so the limit holds under concurrency. */
   private coldAdds = 0;
   private ready = false;
+  /** ADD/DEL/GC operations running now, and who waits for a gap between them (quiet()). */
+  private podOps = 0;
+  private quietWaiters: (() => void)[] = [];
 
   constructor(options: HostnicServiceOptions) {
     this.o = options;
@@ -86,7 +91,7 @@ export class HostnicService {
       if (typeof serviceCidr !== 'string' || cidr === undefined || cidr.family !== 4) {
         throw new CniError(CNI_ERROR.InvalidNetworkConfig, `${what}: serviceCIDR ${previewJson(serviceCidr)} is not an IPv4 CIDR; fix serviceCIDR in the conflist`);
       }
-      return this.inflight.run(podOp('add', req), () => this.doAdd(req, serviceCidr, what));
+      return this.foreground(() => this.inflight.run(podOp('add', req), () => this.doAdd(req, serviceCidr, what)));
     });
   }
 
@@ -96,11 +101,13 @@ export class HostnicService {
       this.checkRequest(req, false);
       // ids the spec forbids cannot name anything ADD made: nothing to delete
       if (!isValidCniName(req.containerId) || !isValidIfName(req.ifName)) return;
-      await this.inflight.run(podOp('del', req), async () => {
-        const nic = this.o.table.byPod(req.containerId, req.ifName);
-        if (nic === undefined) return; // unknown or already deleted: DEL is idempotent
-        await this.release(nic, req.netns);
-      });
+      await this.foreground(() =>
+        this.inflight.run(podOp('del', req), async () => {
+          const nic = this.o.table.byPod(req.containerId, req.ifName);
+          if (nic === undefined) return; // unknown or already deleted: DEL is idempotent
+          await this.release(nic, req.netns);
+        }),
+      );
     });
   }
 
@@ -169,6 +176,7 @@ export class HostnicService {
           failures.push(`container ${pod.containerId} (${pod.ifName}, NIC ${nic.nicId}): ${messageOf(err)}`);
         }
       }
+      if (stale.length > 0) this.o.pool.kick();
       if (failures.length > 0) {
         throw new CniError(CNI_ERROR.Internal, `${what}: ${failures.length} of ${stale.length} stale attachments could not be released: ${failures.join('; ')}; GC retries them next time`);
       }
@@ -214,12 +222,45 @@ export class HostnicService {
     this.o.observer?.error(reason);
   }
 
+  /**
+   * Resolves when no ADD/DEL runs, or after `maxWaitMs` (default 2 s) so a stream of pods cannot starve the pool's
+   * refill. The pool's background steps wait on it: a refill competes with pod operations for the CPU and the checkpoint.
+   */
+  quiet(maxWaitMs = QUIET_MAX_WAIT_MS): Promise<void> {
+    if (this.podOps === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const stop = new AbortController();
+      const done = (): void => {
+        stop.abort();
+        resolve();
+      };
+      this.quietWaiters.push(done);
+      this.o.clock.sleep(maxWaitMs, stop.signal).then(done, () => undefined);
+    });
+  }
+
   /** Resolves when every running operation has finished (graceful shutdown). */
   drain(): Promise<void> {
     return this.inflight.drain();
   }
 
   // ---- internals
+
+  /** Runs a pod operation, counted for quiet(); the pool is kicked once it is answered, not while it runs. */
+  private async foreground<T>(fn: () => Promise<T>): Promise<T> {
+    this.podOps += 1;
+    try {
+      return await fn();
+    } finally {
+      this.podOps -= 1;
+      if (this.podOps === 0) {
+        const waiters = this.quietWaiters;
+        this.quietWaiters = [];
+        for (const wake of waiters) wake();
+      }
+      this.o.pool.kick();
+    }
+  }
 
   private async doAdd(req: AddRequest, serviceCidr: string, what: string): Promise<AddResponse> {
     const { table, pool } = this.o;
@@ -240,10 +281,9 @@ export class HostnicService {
         throw new CniError(CNI_ERROR.NodePodLimit, `${what}: node ${this.o.node.instanceId} runs ${pods} of ${max} pods (maxPods ${max}), each with its own NIC; schedule the pod on another node or raise maxPods (at most 63 - pool.high)`);
       }
       nic = pool.takeIdle(pod);
-      if (nic === undefined) nic = await this.coldNic(pod, what);
-      await table.flush();
+      if (nic === undefined) nic = await this.coldNic(pod, what); // checkpointed as assigning by createAndAttach
+      else await table.flush();
     }
-    pool.kick();
     this.crash('add:before-move');
     const spec = this.podSpec(nic, pod, serviceCidr);
     let links;
@@ -255,6 +295,7 @@ export class HostnicService {
       throw toCniError(err, `${what}: moving NIC ${nic.nicId} into ${req.netns}`);
     }
     this.crash('add:after-move');
+    pool.noteLinkName(nic.nicId, undefined);
     const result: CniResult = {
       interfaces: [
         { name: links.hostVeth.name, ...(links.hostVeth.mac === undefined ? {} : { mac: links.hostVeth.mac }) },
@@ -298,6 +339,7 @@ export class HostnicService {
       hostNetns: this.o.hostNetns,
     });
     this.crash('del:after-move');
+    pool.noteLinkName(nic.nicId, out.hostName);
     if (out.nic === 'not-found') {
       // The link is neither in the pod nor in the host netns (e.g. a vanished pod netns handed it to the root
       // namespace): the pool cannot use it, so it leaves the node. DEL still succeeds; a failed retire is retried.
@@ -307,11 +349,11 @@ export class HostnicService {
     }
     table.transition(nic.nicId, 'attached-idle');
     await table.flush();
-    pool.kick();
     this.o.logger.info({ nic: nic.nicId, containerId: pod?.containerId }, 'NIC back in the pool');
   }
 
   private podSpec(nic: NicRecord, pod: PodRef, serviceCidr: string): PodNetSpec {
+    const linkName = this.o.pool.linkName(nic.nicId);
     const vxnet = this.o.vxnets.get(nic.vxnetId);
     const prefix = vxnet?.network === undefined ? undefined : parseCidr(vxnet.network)?.prefix;
     if (vxnet?.gateway === undefined || prefix === undefined) {
@@ -327,6 +369,7 @@ export class HostnicService {
       serviceCidrs: [serviceCidr],
       hostIps: this.o.node.primaryIps,
       ...(this.o.hostNetns === undefined ? {} : { hostNetns: this.o.hostNetns }),
+      ...(linkName === undefined ? {} : { nicName: linkName }),
     };
   }
 

@@ -3,7 +3,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/log.js';
 import type { NetOps } from '../net/net-ops.js';
 import { CNI_ERROR, CniError } from '../types.js';
-import { waitForLink, LINK_WAIT_MS } from './links.js';
+import { waitForLinks, LINK_WAIT_MS } from './links.js';
 import { isNicError, type NicProvider } from './nic-provider.js';
 import { chooseVxnet, decidePool, type PoolPolicyConfig, type PoolStats } from './pool-policy.js';
 import type { CrashHook, NicRecord, NicTable, PodRef } from './state.js';
@@ -25,6 +25,8 @@ export interface PoolOptions {
   linkWaitMs?: number;
   /** Called for every background failure (introspection, metrics). */
   onError?: (reason: string, err: unknown) => void;
+  /** Resolves when no pod operation is running: background steps wait for it so a refill stays off ADD/DEL latency. */
+  quiet?: () => Promise<void>;
 }
 
 /** How often the pool looks at itself without being kicked. */
@@ -51,6 +53,10 @@ export class Pool {
   private wake = new AbortController();
   private loop: Promise<void> | undefined;
   private readonly stopping = new AbortController();
+  /** Last known link name of a NIC in the host netns (memory only: a stale name only costs ADD its fast path). */
+  private readonly linkNames = new Map<string, string>();
+  /** True while the background loop runs a round: its steps give way to pod operations. */
+  private background = false;
 
   constructor(options: PoolOptions) {
     this.o = options;
@@ -70,6 +76,17 @@ export class Pool {
     };
   }
 
+  /** The NIC's link name in the host netns, when known. */
+  linkName(nicId: string): string | undefined {
+    return this.linkNames.get(nicId);
+  }
+
+  /** Records where a NIC's link is in the host netns (undefined: it left the host, e.g. into a pod). */
+  noteLinkName(nicId: string, name: string | undefined): void {
+    if (name === undefined) this.linkNames.delete(nicId);
+    else this.linkNames.set(nicId, name);
+  }
+
   /** Gives the longest-idle NIC to `pod` (phase assigning, in memory: flush before the kernel step); undefined when none is idle. */
   takeIdle(pod: PodRef): NicRecord | undefined {
     const nic = this.o.table.idle().find((n) => !this.busy.has(n.nicId));
@@ -82,8 +99,16 @@ export class Pool {
    * their links. With `assignTo` the first NIC goes straight to that pod (phase assigning) so no other ADD takes it.
    * Throws CniError 102 when every vxnet is full, NicProviderError for cloud failures (the NICs made are retired).
    */
-  async createAndAttach(count: number, assignTo?: PodRef): Promise<NicRecord[]> {
+  createAndAttach(count: number, assignTo?: PodRef): Promise<NicRecord[]> {
+    return this.createAttachWait(count, assignTo, false);
+  }
+
+  /** createAndAttach; with `giveWay` (background refills) each step first waits for a gap between pod operations. */
+  private async createAttachWait(count: number, assignTo: PodRef | undefined, giveWay: boolean): Promise<NicRecord[]> {
     const { table, provider, clock, instanceId } = this.o;
+    const pause = async (): Promise<void> => {
+      if (giveWay) await this.o.quiet?.();
+    };
     const created = await this.createNics(count);
     const ids = created.map((n) => n.nicId);
     for (const id of ids) this.busy.add(id);
@@ -91,25 +116,41 @@ export class Pool {
       for (const id of ids) table.transition(id, 'attaching');
       await table.flush();
       this.crash('attach:before');
+      await pause();
+      let crashed = false;
+      // The link wait runs alongside the attach job: the job's end and the links' appearance, whichever is last.
+      const attached = provider.attach(ids, instanceId).then(() => {
+        try {
+          this.crash('attach:done');
+        } catch (err) {
+          crashed = true;
+          throw err;
+        }
+      });
+      let links;
       try {
-        await provider.attach(ids, instanceId);
+        links = await waitForLinks(this.o.netOps, clock, ids, this.o.hostNetns, attached, this.o.linkWaitMs ?? LINK_WAIT_MS);
       } catch (err) {
+        if (crashed) throw err;
+        await attached.catch(() => undefined);
+        if (crashed) throw err;
         await this.retireQuietly(ids, 'attach failed');
         throw err;
       }
-      this.crash('attach:done');
-      const waits = await Promise.allSettled(ids.map((id) => waitForLink(this.o.netOps, clock, id, this.o.hostNetns, this.o.linkWaitMs ?? LINK_WAIT_MS)));
+      await pause();
       const ready: NicRecord[] = [];
       const broken: string[] = [];
       let firstError: unknown;
-      waits.forEach((w, i) => {
-        const id = ids[i]!;
-        if (w.status === 'fulfilled') ready.push(table.transition(id, 'attached-idle'));
-        else {
+      for (const id of ids) {
+        const link = links.get(id);
+        if (link !== undefined && !(link instanceof Error)) {
+          this.noteLinkName(id, link.name);
+          ready.push(table.transition(id, 'attached-idle'));
+        } else {
           broken.push(id);
-          firstError ??= w.reason;
+          firstError ??= link;
         }
-      });
+      }
       if (assignTo !== undefined && ready[0] !== undefined) table.transition(ready[0].nicId, 'assigning', { pod: assignTo });
       await table.flush();
       if (broken.length > 0) await this.retireQuietly(broken, 'link never appeared');
@@ -141,7 +182,10 @@ export class Pool {
       this.crash('delete:before');
       await provider.delete(ids);
       this.crash('delete:done');
-      for (const id of ids) table.remove(id);
+      for (const id of ids) {
+        table.remove(id);
+        this.linkNames.delete(id);
+      }
       await table.flush();
       this.o.logger.info({ nics: ids }, 'NICs detached and deleted');
     } finally {
@@ -193,7 +237,13 @@ export class Pool {
     while (!signal.aborted) {
       let waitMs = PERIOD_MS;
       try {
-        await this.runOnce();
+        await this.o.quiet?.();
+        this.background = true;
+        try {
+          await this.runOnce();
+        } finally {
+          this.background = false;
+        }
         this.failures = 0;
         const recheck = decidePool(this.stats(), this.o.policy, this.o.clock.now()).recheckAtMs;
         if (recheck !== undefined) waitMs = Math.max(0, Math.min(waitMs, recheck - this.o.clock.now()));
@@ -216,7 +266,7 @@ export class Pool {
     for (const action of decision.actions) {
       if (action.kind === 'refill') {
         this.o.logger.info({ count: action.count }, 'refilling the NIC pool');
-        await this.createAndAttach(action.count);
+        await this.createAttachWait(action.count, undefined, this.background);
       } else {
         this.o.logger.info({ nics: action.nicIds }, 'shrinking the NIC pool');
         await this.retire(action.nicIds);
@@ -256,9 +306,9 @@ export class Pool {
       }
       this.crash('create:done');
       this.vxnetsFull = false;
-      const records = table.addCreated(intent.id, created);
-      await table.flush();
-      return records;
+      // Not flushed here: the caller moves them to attaching and checkpoints that before AttachNics (reconcile treats an
+      // unattached NIC in attaching like a created one), and the intent already names them for a crash before that.
+      return table.addCreated(intent.id, created);
     }
   }
 

@@ -175,7 +175,9 @@ async function settledCloud(o: ReconcileOptions): Promise<CloudNic[]> {
 
 async function linkWithin(o: ReconcileOptions, mac: string): Promise<LinkInfo | undefined> {
   try {
-    return await waitForLink(o.netOps, o.clock, mac, o.hostNetns, o.linkWaitMs ?? 10_000);
+    const link = await waitForLink(o.netOps, o.clock, mac, o.hostNetns, o.linkWaitMs ?? 10_000);
+    o.pool.noteLinkName(mac, link.name);
+    return link;
   } catch (err) {
     o.logger.debug({ err, nic: mac }, 'reconcile: link not found in the host netns');
     return undefined;
@@ -191,6 +193,7 @@ async function takeBack(o: ReconcileOptions, nic: NicRecord): Promise<boolean> {
       nicMac: nic.nicId,
       hostNetns: o.hostNetns,
     });
+    o.pool.noteLinkName(nic.nicId, out.hostName);
     return out.nic !== 'not-found';
   } catch (err) {
     if (!isNetOpsError(err)) throw err;

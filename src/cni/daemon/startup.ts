@@ -88,6 +88,7 @@ export async function startHostnic(deps: HostnicDeps): Promise<RunningHostnic> {
     vxnets: config.vxnets,
     policy,
     onError,
+    quiet: () => sink.service?.quiet() ?? Promise.resolve(),
     ...(hostNetns === undefined ? {} : { hostNetns }),
     ...(deps.crashPoint === undefined ? {} : { crashPoint: deps.crashPoint }),
     ...(deps.linkWaitMs === undefined ? {} : { linkWaitMs: deps.linkWaitMs }),

@@ -104,6 +104,8 @@ export class IpNetOps implements NetOps {
     const s = validatePodNetSpec(spec);
     await this.requireNetns(s.pod, 'ADD needs the pod network namespace; the runtime must create it before ADD');
     if (s.host !== undefined) await this.requireNetns(s.host, 'pass an existing host namespace');
+    const fast = await this.fastAdd(s);
+    if (fast !== undefined) return fast;
     await this.moveNicIntoPod(s);
     await this.configureNic(s);
     await this.createVeth(s);
@@ -124,6 +126,8 @@ export class IpNetOps implements NetOps {
     let nic: DelPodResult['nic'] = 'not-found';
     const pod = s.pod !== undefined && (await this.exists(s.pod)) ? s.pod : undefined;
     if (pod !== undefined) {
+      const fast = await this.fastDel(s, pod);
+      if (fast !== undefined) return fast;
       // The pod netns may vanish at any moment (the runtime deletes it concurrently): a failure there is success once it is gone.
       const returned = await this.whilePodExists(pod, () => this.returnNicFromPod(s, pod), false);
       if (returned) nic = 'returned';
@@ -150,6 +154,91 @@ export class IpNetOps implements NetOps {
     const pod = await this.observe(s.pod);
     const host = s.host === undefined || (await this.exists(s.host)) ? await this.observe(s.host) : undefined;
     return podProblems(s, pod, host);
+  }
+
+  // ---- fast paths (see net-ops.ts): a few `ip -batch` execs; undefined hands over to the step-by-step path
+
+  private async fastAdd(s: ValidPodNetSpec): Promise<AddPodResult | undefined> {
+    const pod = this.netnsTarget(s.pod);
+    const host = await this.batch(s.host, [
+      ['link', 'set', 'dev', s.nicName, 'down'],
+      ['link', 'set', 'dev', s.nicName, 'netns', pod, 'name', s.ifName],
+      ['link', 'add', 'name', s.hostVeth, 'type', 'veth', 'peer', 'name', POD_VETH_NAME, 'netns', pod],
+      ['addr', 'replace', `${HOST_VETH_ADDRESS}/32`, 'dev', s.hostVeth, 'scope', 'link'],
+      ['link', 'set', 'dev', s.hostVeth, 'up'],
+      ['route', 'replace', `${s.ip}/32`, 'dev', s.hostVeth, 'scope', 'link', 'src', HOST_VETH_ADDRESS],
+      ['link', 'show', 'dev', s.hostVeth],
+    ]);
+    if (host.failedLine !== undefined) return undefined;
+    const inPod = await this.batch(s.pod, [
+      ['addr', 'flush', 'dev', s.ifName],
+      ['link', 'set', 'dev', s.ifName, 'up'],
+      ['addr', 'add', s.address, 'dev', s.ifName],
+      ['route', 'replace', 'default', 'via', s.gateway, 'dev', s.ifName],
+      ['link', 'set', 'dev', POD_VETH_NAME, 'up'],
+      ['route', 'replace', `${HOST_VETH_ADDRESS}/32`, 'dev', POD_VETH_NAME, 'scope', 'link'],
+      ...s.serviceCidrs.map((cidr) => ['route', 'replace', cidr, 'via', HOST_VETH_ADDRESS, 'dev', POD_VETH_NAME]),
+      ...s.hostIps.map((hostIp) => ['route', 'replace', `${hostIp}/32`, 'via', HOST_VETH_ADDRESS, 'dev', POD_VETH_NAME]),
+      ['link', 'show', 'dev', s.ifName],
+      ['link', 'show', 'dev', POD_VETH_NAME],
+    ]);
+    if (inPod.failedLine !== undefined) return undefined;
+    const [hostVeth] = host.shown;
+    const [podInterface, podVeth] = inPod.shown;
+    if (podInterface === undefined || podVeth === undefined || hostVeth === undefined) return undefined;
+    if (podInterface.mac !== s.mac) {
+      // The name pointed at another link (renamed behind our back): give it back under its old name, then go step by step.
+      await this.ip(s.pod, ['link', 'set', 'dev', s.ifName, 'netns', this.netnsTarget(s.host), 'name', s.nicName], `returning link ${podInterface.mac ?? '?'} that is not NIC ${s.mac} to ${describeNetns(s.host)}`);
+      return undefined;
+    }
+    return { podInterface: toLinkInfo(podInterface), podVeth: toLinkInfo(podVeth), hostVeth: toLinkInfo(hostVeth) };
+  }
+
+  private async fastDel(s: ValidDelPodSpec, pod: ParsedNetns): Promise<DelPodResult | undefined> {
+    let link: IpLink | undefined;
+    try {
+      link = (await this.links(pod)).find((l) => l.mac === s.mac);
+    } catch {
+      return undefined;
+    }
+    if (link === undefined) return undefined;
+    const out = await this.batch(pod, [
+      ['link', 'set', 'dev', link.name, 'down'],
+      ['addr', 'flush', 'dev', link.name],
+      ['link', 'set', 'dev', link.name, 'netns', this.netnsTarget(s.host), 'name', s.stableName],
+      // Deleting the pod end removes the host end and its /32 route with it.
+      ['link', 'delete', 'dev', POD_VETH_NAME],
+    ]);
+    if (out.failedLine === undefined) return { nic: 'returned', hostName: s.stableName, hostVethRemoved: true };
+    if (out.failedLine === 4 && out.kind === 'NotFound') {
+      return { nic: 'returned', hostName: s.stableName, hostVethRemoved: await this.deleteLinkIfPresent(s.host, s.hostVeth) };
+    }
+    return undefined;
+  }
+
+  /**
+   * Runs `ip -json -details -batch -` in `ns`; iproute2 stops at the first failing line and names it. `shown` holds the
+   * link of each `link show` line in order. Lines are argv arrays of validated tokens (no blanks, quotes or #).
+   */
+  private async batch(ns: ParsedNetns | undefined, lines: readonly (readonly string[])[]): Promise<{ shown: IpLink[]; failedLine?: number; kind?: NetOpsErrorKind }> {
+    if (lines.some((line) => line.some((token) => !/^[^\s"'#\\]+$/.test(token)))) return { shown: [], failedLine: 0 };
+    const { command, args } = this.argv(ns, ['-json', '-details', '-batch', '-']);
+    let result: CommandResult;
+    try {
+      result = await this.runner.run(command, args, { timeoutMs: this.timeoutMs, input: `${lines.map((l) => l.join(' ')).join('\n')}\n` });
+    } catch {
+      return { shown: [], failedLine: 0 };
+    }
+    if (result.exitCode !== 0) {
+      const line = /Command failed -:(\d+)/.exec(result.stderr);
+      return { shown: [], failedLine: line === null ? 0 : Number(line[1]), kind: classifyIpFailure(result.stderr) };
+    }
+    try {
+      const shown = result.stdout.split('\n').filter((l) => l.trim() !== '').flatMap((l) => parseIpLinks(l));
+      return { shown };
+    } catch {
+      return { shown: [], failedLine: 0 };
+    }
   }
 
   // ---- ADD steps

@@ -23,6 +23,11 @@
  * IP (kube-proxy masquerade, NodePort) come back over the veth through the `<host IP>/32` routes. Service traffic whose
  * backend answers over the vxnet must be masqueraded by the host (kube-proxy's job, not NetOps'), as in hostnic.
  * Everything else (vxnet, Internet) uses the NIC and the vxnet gateway.
+ * Fast path. ADD runs as two `ip -batch` execs, one in the host (move the NIC by its known name, make and wire the veth)
+ * and one in the pod (address, routes, read back the links), and verifies the moved link's MAC; DEL reads the pod's links
+ * once and runs one batch there (down, flush, move back, delete the veth pair by its pod end). Anything unexpected (a
+ * step fails, the name is stale, a leftover veth) hands over to the step-by-step path below, which is re-runnable from
+ * any state the batch may have left, so the outcome is the same and only the cost differs.
  * ADD does not roll back: a failed ADD is always followed by DEL (CNI spec), which removes whatever ADD left. ADD can be
  * re-run: a NIC already in the pod is reconfigured, addresses are flushed and re-added, routes replaced, an existing
  * host veth of the same container replaced.
@@ -75,6 +80,11 @@ export interface PodNetSpec {
   hostIps?: readonly string[];
   /** Where the NIC was hot-plugged; default: the root namespace. */
   hostNetns?: NetnsRef;
+  /**
+   * The NIC's link name in the host netns when the caller knows it (default: its stable name hn_<mac tail>, which DEL
+   * gives it). ADD then skips the link listings; a wrong or stale name only costs the step-by-step ADD, never a wrong NIC.
+   */
+  nicName?: string;
 }
 
 /** What DEL needs: the pod netns may be empty or already gone. */

@@ -29,6 +29,8 @@ export interface ValidPodNetSpec {
   serviceCidrs: string[];
   hostIps: string[];
   hostVeth: string;
+  /** The name the NIC is expected to have in the host netns (spec.nicName, else its stable name). */
+  nicName: string;
 }
 
 /** A DelPodSpec after validation (`pod` undefined when CNI_NETNS was empty). */
@@ -77,6 +79,7 @@ export function validatePodNetSpec(spec: PodNetSpec): ValidPodNetSpec {
     serviceCidrs,
     hostIps,
     hostVeth: hostVethName(containerId),
+    nicName: spec.nicName === undefined ? stableNicName(spec.nicMac) : validateIfName(spec.nicName, 'NIC link name in the host netns'),
   };
 }
 

@@ -159,6 +159,30 @@ describe.skipIf(!isRoot)('IpNetOps on real network namespaces', () => {
     expect(tcpProbe(world.node, world.podIp)).toBe('refused');
   });
 
+  it('ADD by the NIC\'s known host name (two ip -batch runs) leaves the same healthy picture, and a re-run keeps it', async () => {
+    const result = await ops.addPod({ ...spec('ctr-fast'), nicName: 'eth7' });
+
+    expect(result.podInterface).toMatchObject({ name: 'eth0', mac: world.mac, up: true });
+    expect(result.hostVeth).toMatchObject({ name: hostVethName('ctr-fast'), up: true, kind: 'veth' });
+    expect(await ops.checkPod(spec('ctr-fast'))).toEqual([]);
+    expect(tcpProbe(world.pod, world.gateway)).toBe('refused');
+    expect(tcpProbe(world.node, world.podIp)).toBe('refused');
+
+    await ops.addPod({ ...spec('ctr-fast'), nicName: 'eth7' });
+    expect(await ops.checkPod(spec('ctr-fast'))).toEqual([]);
+  });
+
+  it('ADD whose known name now belongs to another link gives that link back and still moves the right NIC', async () => {
+    ip('-n', world.node, 'link', 'add', 'name', 'eth8', 'type', 'veth', 'peer', 'name', 'eth9');
+
+    const result = await ops.addPod({ ...spec('ctr-stale'), nicName: 'eth8' });
+
+    expect(result.podInterface).toMatchObject({ name: 'eth0', mac: world.mac });
+    expect(ip('-n', world.node, 'link', 'show', 'dev', 'eth8')).toContain('eth8');
+    expect(addressesOf(world.node, 'eth8')).toEqual([]);
+    expect(await ops.checkPod(spec('ctr-stale'))).toEqual([]);
+  });
+
   it('ADD fails with NotFound naming the NIC when it is not on the host', async () => {
     const missing = { ...spec('ctr-missing'), nicMac: '52:54:00:00:00:01' };
 

@@ -296,3 +296,54 @@ describe('introspection', () => {
     expect(VXNET_A).toBe('vxnet-poda');
   });
 });
+
+describe('fast path hints and background work', () => {
+  it("tells NetOps the NIC's link name in the host: the hot-plug name after attach, the stable name after DEL", async () => {
+    const d = await world.start({ pool: { low: 0, high: 0, cooldownSeconds: 60 } });
+    const ns = world.podNetns('pod1');
+    await d.service.add(addReq('c1', ns));
+    const addSpecs = (): { nicName?: string }[] => world.net.calls.filter((c) => c.method === 'addPod').map((c) => c.arg as { nicName?: string });
+    expect(addSpecs()[0]?.nicName).toBe('eth1');
+    await d.service.del(delReq('c1', ns));
+    await d.service.add(addReq('c2', world.podNetns('pod2')));
+    expect(addSpecs()[1]?.nicName).toMatch(/^hn_[0-9a-f]{8}$/);
+  });
+
+  it('quiet() waits while an ADD runs and resolves once it is answered, or after 2 s at the latest', async () => {
+    const d = await world.start({ pool: { low: 1, high: 1, cooldownSeconds: 60 } });
+    await d.pool.runOnce();
+    const realAdd = world.net.addPod.bind(world.net);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    world.net.addPod = async (spec) => {
+      await held;
+      return realAdd(spec);
+    };
+    const add = d.service.add(addReq('c1', world.podNetns('pod1')));
+    let quiet = false;
+    void d.service.quiet().then(() => (quiet = true));
+    await world.clock.advance(0);
+    expect(quiet).toBe(false);
+    release();
+    await add;
+    await world.clock.advance(0);
+    expect(quiet).toBe(true);
+
+    let releaseAgain!: () => void;
+    const heldAgain = new Promise<void>((r) => (releaseAgain = r));
+    world.net.addPod = async (spec) => {
+      await heldAgain;
+      return realAdd(spec);
+    };
+    await d.pool.runOnce();
+    const second = d.service.add(addReq('c2', world.podNetns('pod2')));
+    let bounded = false;
+    void d.service.quiet().then(() => (bounded = true));
+    await world.clock.advance(1_999);
+    expect(bounded).toBe(false);
+    await world.clock.advance(1);
+    expect(bounded).toBe(true);
+    releaseAgain();
+    await second;
+  });
+});

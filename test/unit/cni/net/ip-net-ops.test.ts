@@ -43,11 +43,19 @@ function split(command: string, args: readonly string[]): { ns: string; ip: read
  * A scripted iproute2: `link show` answers from per-namespace queues (the last answer repeats), `link delete` answers from
  * `deletes`, everything else succeeds. `files` are the namespace files that exist.
  */
-function world(options: { links: Record<string, Link[][]>; files?: string[]; deletes?: Record<string, Partial<CommandResult>> }) {
+function world(options: {
+  links: Record<string, Link[][]>;
+  files?: string[];
+  deletes?: Record<string, Partial<CommandResult>>;
+  /** Answers `ip -batch -` runs by namespace and lines; default: the first line fails, so the step-by-step path runs. */
+  batch?: (ns: string, lines: string[]) => Partial<CommandResult>;
+}) {
   const runner = new FakeCommandRunner();
   const files = new Set(options.files ?? ['/var/run/netns/node1', POD]);
-  const reply = (command: string) => (args: readonly string[]): Partial<CommandResult> => {
+  const batch = options.batch ?? ((): Partial<CommandResult> => ({ exitCode: 1, stderr: 'Cannot find device "hn_0a0b0c0d"\nCommand failed -:1\n' }));
+  const reply = (command: string) => (args: readonly string[], runOptions: { input?: string } | undefined): Partial<CommandResult> => {
     const { ns, ip } = split(command, args);
+    if (ip.includes('-batch')) return batch(ns, (runOptions?.input ?? '').split('\n').filter((l) => l !== ''));
     if (ip.join(' ') === '-json -details link show') {
       if (!files.has(ns.startsWith('/') ? ns : `/var/run/netns/${ns}`) && ns !== '') {
         return { exitCode: 1, stderr: `Cannot open network namespace "${ns}": No such file or directory` };
@@ -64,9 +72,15 @@ function world(options: { links: Record<string, Link[][]>; files?: string[]; del
     return {};
   };
   const ops = new IpNetOps({ runner, stat, rootNetnsPath: '/proc/100/ns/net' });
-  /** The commands that change something (everything but link listings). */
-  const changes = (): string[] => runner.argvs().filter((argv) => !argv.join(' ').includes('link show')).map((argv) => argv.join(' '));
-  return { runner, ops, files, changes };
+  /** The single commands that change something (everything but link listings and batches). */
+  const changes = (): string[] =>
+    runner
+      .argvs()
+      .map((argv) => argv.join(' '))
+      .filter((line) => !line.includes('link show') && !line.includes('-batch'));
+  /** The batches run, as "<argv>: <line>; <line>…". */
+  const batches = (): string[] => runner.calls.filter((c) => c.args.includes('-batch')).map((c) => `${[c.command, ...c.args].join(' ')}: ${(c.options?.input ?? '').trim().split('\n').join('; ')}`);
+  return { runner, ops, files, changes, batches };
 }
 
 async function failure(promise: Promise<unknown>): Promise<NetOpsError> {
@@ -361,5 +375,100 @@ describe('IpNetOps.checkPod', () => {
       'ip -n node1 -json addr show',
       'ip -n node1 -json -4 route show table main',
     ]);
+  });
+});
+
+describe('IpNetOps fast paths (ip -batch)', () => {
+  const inPod = `nsenter --net=${POD} -- ip -json -details -batch -`;
+  const inHost = 'ip -n node1 -json -details -batch -';
+  const show = (link: Link): string => JSON.stringify([link]);
+  /** A kernel where every batch succeeds and `link show` lines print the given links. */
+  const succeeding =
+    (shown: Record<string, Link>) =>
+    (_ns: string, lines: string[]): Partial<CommandResult> => ({
+      stdout: lines
+        .filter((l) => l.startsWith('link show dev '))
+        .map((l) => show(shown[l.slice('link show dev '.length)]!))
+        .join('\n'),
+    });
+
+  it('ADD: one batch in the host (move by the known name, veth, host route) and one in the pod (address, routes), no listing', async () => {
+    const { ops, runner, batches, changes } = world({
+      links: {},
+      batch: succeeding({ [HN]: veth(HN), eth0: nic('eth0', true), 'hostnic-v': veth('hostnic-v') }),
+    });
+
+    const result = await ops.addPod({ ...SPEC, nicName: 'eth7' });
+
+    expect(result.podInterface).toEqual({ name: 'eth0', mac: MAC, index: 7, up: true, kind: undefined });
+    expect(result.hostVeth.name).toBe(HN);
+    expect(result.podVeth.name).toBe('hostnic-v');
+    expect(batches()).toEqual([
+      `${inHost}: link set dev eth7 down; link set dev eth7 netns ${POD} name eth0; link add name ${HN} type veth peer name hostnic-v netns ${POD}; ` +
+        `addr replace 169.254.1.1/32 dev ${HN} scope link; link set dev ${HN} up; route replace 192.168.1.10/32 dev ${HN} scope link src 169.254.1.1; link show dev ${HN}`,
+      `${inPod}: addr flush dev eth0; link set dev eth0 up; addr add 192.168.1.10/24 dev eth0; route replace default via 192.168.1.1 dev eth0; ` +
+        'link set dev hostnic-v up; route replace 169.254.1.1/32 dev hostnic-v scope link; route replace 10.96.0.0/12 via 169.254.1.1 dev hostnic-v; ' +
+        'route replace 192.168.0.5/32 via 169.254.1.1 dev hostnic-v; link show dev eth0; link show dev hostnic-v',
+    ]);
+    expect(changes()).toEqual([]);
+    expect(runner.calls).toHaveLength(2);
+  });
+
+  it('ADD: without a known name it moves the NIC by its stable name (the one DEL gives it)', async () => {
+    const { ops, batches } = world({ links: {}, batch: succeeding({ [HN]: veth(HN), eth0: nic('eth0', true), 'hostnic-v': veth('hostnic-v') }) });
+
+    await ops.addPod(SPEC);
+
+    expect(batches()[0]).toContain(`link set dev hn_0a0b0c0d netns ${POD} name eth0`);
+  });
+
+  it('ADD: a failing host batch hands over to the step-by-step ADD, which finishes from where it stopped', async () => {
+    const { ops, changes } = world({
+      links: { [POD]: [[lo, nic('eth0', false)], [lo, nic('eth0', true), veth('hostnic-v')]], node1: [[lo, veth(HN)]] },
+      // the NIC moved, then the veth name was taken by a leftover of an earlier attempt
+      batch: (ns) => (ns === 'node1' ? { exitCode: 1, stderr: 'RTNETLINK answers: File exists\nCommand failed -:3\n' } : { stdout: '' }),
+    });
+
+    const result = await ops.addPod(SPEC);
+
+    expect(result.podInterface.name).toBe('eth0');
+    expect(changes()).toContain(`ip -n node1 link delete dev ${HN}`);
+    expect(changes()).toContain(`ip -n node1 link add name ${HN} type veth peer name hostnic-v netns ${POD}`);
+  });
+
+  it('ADD: when the known name moved another link, gives that link back under its name and goes step by step', async () => {
+    const other: Link = { ...nic('eth0', true), address: '52:54:99:99:99:99' };
+    const { ops, changes } = world({
+      links: { [POD]: [[lo], [lo, nic('eth0', true), veth('hostnic-v')]], node1: [[lo, nic('eth8', false)], [lo, veth(HN)]] },
+      batch: succeeding({ [HN]: veth(HN), eth0: other, 'hostnic-v': veth('hostnic-v') }),
+    });
+
+    const result = await ops.addPod({ ...SPEC, nicName: 'eth7' });
+
+    expect(result.podInterface.mac).toBe(MAC);
+    expect(changes()[0]).toBe(`nsenter --net=${POD} -- ip link set dev eth0 netns /var/run/netns/node1 name eth7`);
+    expect(changes()).toContain(`ip -n node1 link set dev eth8 netns ${POD} name eth0`);
+  });
+
+  it('DEL: reads the pod links once, then one batch in the pod returns the NIC and deletes the veth pair by its pod end', async () => {
+    const { ops, batches, changes } = world({ links: { [POD]: [[lo, nic('eth0', true), veth('hostnic-v')]] }, batch: () => ({ stdout: '' }) });
+
+    expect(await ops.delPod({ containerId: 'ctr1', podNetns: POD, nicMac: MAC, hostNetns: 'node1' })).toEqual({ nic: 'returned', hostName: 'hn_0a0b0c0d', hostVethRemoved: true });
+
+    expect(batches()).toEqual([
+      `${inPod}: link set dev eth0 down; addr flush dev eth0; link set dev eth0 netns /var/run/netns/node1 name hn_0a0b0c0d; link delete dev hostnic-v`,
+    ]);
+    expect(changes()).toEqual([]);
+  });
+
+  it('DEL: a pod without its veth end still returns the NIC and deletes a leftover host end', async () => {
+    const { ops, changes } = world({
+      links: { [POD]: [[lo, nic('eth0', true)]] },
+      batch: () => ({ exitCode: 1, stderr: 'Cannot find device "hostnic-v"\nCommand failed -:4\n' }),
+      deletes: { [`node1:${HN}`]: { exitCode: 0 } },
+    });
+
+    expect(await ops.delPod({ containerId: 'ctr1', podNetns: POD, nicMac: MAC, hostNetns: 'node1' })).toEqual({ nic: 'returned', hostName: 'hn_0a0b0c0d', hostVethRemoved: true });
+    expect(changes()).toEqual([`ip -n node1 link delete dev ${HN}`]);
   });
 });

@@ -28,7 +28,7 @@ function rejects(change: Partial<PodNetSpec>, message: RegExp): void {
 }
 
 describe('validatePodNetSpec', () => {
-  it('normalises the MAC, splits the address and derives the host veth name', () => {
+  it('normalises the MAC, splits the address and derives the host veth name and the NIC name expected in the host', () => {
     expect(validatePodNetSpec(SPEC)).toEqual({
       containerId: 'ctr1',
       pod: { kind: 'path', path: '/var/run/netns/cni-1' },
@@ -42,7 +42,13 @@ describe('validatePodNetSpec', () => {
       serviceCidrs: ['10.96.0.0/12'],
       hostIps: ['192.168.0.5'],
       hostVeth: hostVethName('ctr1'),
+      nicName: 'hn_0a0b0c0d',
     });
+  });
+
+  it('takes the caller\'s NIC link name when given and rejects one that is not an interface name', () => {
+    expect(validatePodNetSpec({ ...SPEC, nicName: 'eth7' }).nicName).toBe('eth7');
+    rejects({ nicName: 'eth 7' }, /NIC link name/);
   });
 
   it('defaults to the root namespace as host and no host IPs', () => {
