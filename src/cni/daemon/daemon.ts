@@ -278,7 +278,7 @@ export class HostnicService {
       const pods = this.podCount();
       const max = this.o.policy.maxPods;
       if (pods >= max) {
-        throw new CniError(CNI_ERROR.NodePodLimit, `${what}: node ${this.o.node.instanceId} runs ${pods} of ${max} pods (maxPods ${max}), each with its own NIC; schedule the pod on another node or raise maxPods (at most 63 - pool.high)`);
+        throw new CniError(CNI_ERROR.NodePodLimit, `${what}: node ${this.o.node.instanceId} runs ${pods} of ${max} pods (maxPods ${max}), each with its own NIC; schedule the pod on another node or raise maxPods (maxPods + pool.low may be at most 63, the NICs an instance holds besides its primary)`);
       }
       nic = pool.takeIdle(pod);
       if (nic === undefined) nic = await this.coldNic(pod, what); // checkpointed as assigning by createAndAttach
