@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `npm run chaos [-- --size 8 --concurrency 4 --seed 1 --kill-every-ms 1500]`: PVC lifecycles against the simulator
-// with real effects while the cloud misbehaves (5000/5100/2500, failed and slow jobs) and the CSI controller and node
-// plugin are killed with SIGKILL at random moments and restarted, as Kubernetes would. Prints what is left over and
-// exits non-zero when anything leaked, was duplicated, or lost data. Soak: `npm run chaos -- --size 200 --concurrency 8`.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+// `npm run chaos [-- --size 8 --pods 8 --concurrency 4 --seed 1 --kill-every-ms 1500]`: PVC lifecycles and pod
+// lifecycles at the same time, against simulators with real effects, while the cloud misbehaves (5000/5100/2500,
+// failed and slow jobs) and the CSI controller, the CSI node plugin and the hostnic daemons of two nodes are killed
+// with SIGKILL at random moments and restarted, as Kubernetes would. Prints what is left over and exits non-zero when
+// anything leaked, was duplicated, lost data or was shared. Soak: `npm run chaos -- --size 200 --pods 200 --concurrency 8`.
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +15,8 @@ import { seededRandom } from '../qingcloud/sim/rng.js';
 import { NodeCommandRunner } from '../shared/node-exec.js';
 import { runChecked } from '../shared/exec.js';
 import { CallLedger } from './retry.js';
+import { nicLeftovers, podLifecycles, type NetworkChaosReport } from './network.js';
+import { startNetworkLab, type NetworkLab } from '../demo/network-lab.js';
 import { pvcLifecycle, type StorageCluster } from './storage.js';
 
 const { values } = parseArgs({
@@ -22,8 +25,10 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     seed: { type: 'string', default: '1' },
     'kill-every-ms': { type: 'string', default: '1500' },
+    pods: { type: 'string', default: '16' },
   },
 });
+const podCount = Number(values.pods);
 const size = Number(values.size);
 const concurrency = Number(values.concurrency);
 const seed = Number(values.seed);
@@ -54,8 +59,12 @@ const configPath = path.join(dir, 'config.yaml');
 await sim.writeClientConfig(configPath);
 
 let done = false;
+let lab: NetworkLab | undefined;
+let net: NetworkChaosReport | undefined;
+let nics: { leaked: number; assigned: number } | undefined;
+let netCalls: Record<string, number> = {};
 let report: Record<'completed' | 'leakedVolumes' | 'duplicated' | 'leakedSnapshots' | 'attachments' | 'mounts' | 'loops' | 'mismatches' | 'totalCalls', number> | undefined;
-const kills = { controller: 0, node: 0 };
+const kills = { controller: 0, node: 0, daemons: 0 };
 const ledger = new CallLedger();
 let calls: Record<string, number> = {};
 const procs: Record<'controller' | 'node', DriverProcess | undefined> = { controller: undefined, node: undefined };
@@ -69,6 +78,10 @@ try {
   };
   await start('controller');
   await start('node');
+  const labDir = path.join(dir, 'network');
+  await mkdir(labDir);
+  lab = await startNetworkLab({ dir: labDir, nodes: 2, poolLow: 1, poolHigh: 3, maxPods: 30, jobLatencyMs: { min: 20, max: 200 } });
+  const theLab = lab;
   const cluster: StorageCluster = {
     controller: () => procs.controller!,
     node: () => procs.node!,
@@ -76,15 +89,27 @@ try {
     kubeletDir,
   };
 
-  // The cloud misbehaves from here on.
-  sim.setFaults({ retCodes: { 5000: 0.02, 5100: 0.05, 2500: 0.02 }, jobFailureRate: 0.05 });
+  // The clouds misbehave from here on.
+  const faults = { retCodes: { 5000: 0.02, 5100: 0.05, 2500: 0.02 }, jobFailureRate: 0.05 };
+  sim.setFaults(faults);
   sim.resetCallCounts();
+  theLab.sim.setFaults(faults);
+  theLab.sim.resetCallCounts();
 
   const killer = (async () => {
     while (!done) {
       await sleep(killEveryMs * (0.5 + random()));
       if (done) break;
-      const role = random() < 0.5 ? 'controller' : 'node';
+      const pick = random();
+      if (pick >= 0.5) {
+        const node = pick < 0.75 ? 1 : 2;
+        await theLab.killDaemon(node, 'SIGKILL');
+        kills.daemons += 1;
+        await sleep(50 + random() * 200);
+        await theLab.restartDaemon(node);
+        continue;
+      }
+      const role = pick < 0.25 ? 'controller' : 'node';
       const victim = procs[role]!;
       victim.child.kill('SIGKILL');
       await new Promise((r) => victim.child.once('exit', r));
@@ -109,6 +134,7 @@ try {
   let next = 0;
   let mismatches = 0;
   let completed = 0;
+  const pods = podLifecycles(theLab, { size: podCount, concurrency, prefix: `p${seed.toString(36).slice(-3)}x`, sleep });
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < size) {
@@ -119,10 +145,15 @@ try {
       }
     }),
   );
+  net = await pods;
   done = true;
   await killer;
   sim.setFaults({});
   await sim.settled();
+  theLab.sim.setFaults({});
+  await theLab.sim.settled();
+  nics = await nicLeftovers(theLab);
+  netCalls = theLab.sim.callCounts();
 
   const world = sim.world();
   const ours = (name: string) => name.startsWith(`chaos-${seed}-`);
@@ -146,6 +177,7 @@ try {
   done = true;
   await procs.controller?.stop().catch(() => undefined);
   await procs.node?.stop().catch(() => undefined);
+  await lab?.stop().catch((err: unknown) => console.error(`chaos: stopping the network lab failed: ${(err as Error).message}`));
   const leftMounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dir));
   for (const m of leftMounts.sort((x, y) => y.length - x.length)) await runner.run('umount', ['-l', '--', m]).catch(() => undefined);
   await sim.stop({ cleanup: true }).catch(() => undefined);
@@ -162,11 +194,21 @@ const rows: [string, number | string, string][] = [
   ['loop devices left on the host', loops, loops === 0 ? 'ok' : 'FAIL'],
   ['data checksum mismatches', mismatches, mismatches === 0 ? 'ok' : 'FAIL'],
   ['answers no sidecar should get', ledger.wrong.length, ledger.wrong.length === 0 ? 'ok' : 'FAIL'],
+  ['pod lifecycles completed', `${net.completed}/${podCount}`, net.completed === podCount ? 'ok' : 'FAIL'],
+  ['NICs leaked (in the cloud, no daemon knows them)', nics.leaked, nics.leaked === 0 ? 'ok' : 'FAIL'],
+  ['NICs still assigned after every pod left', nics.assigned, nics.assigned === 0 ? 'ok' : 'FAIL'],
+  ['pods that shared an address', net.sharedAddresses, net.sharedAddresses === 0 ? 'ok' : 'FAIL'],
+  ['pods the node could not reach over TCP', net.trafficFailures, net.trafficFailures === 0 ? 'ok' : 'FAIL'],
+  ['CNI answers no runtime should get', net.wrong.length, net.wrong.length === 0 ? 'ok' : 'FAIL'],
 ];
 console.log(`chaos (seed ${seed}, ${size} PVC lifecycles, ${concurrency} at a time, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
-console.log(`  SIGKILLs: controller ${kills.controller}, node plugin ${kills.node}; cloud faults: 5000 2%, 5100 5%, 2500 2%, failed jobs 5%, job latency 20-300 ms`);
+console.log(`  SIGKILLs: CSI controller ${kills.controller}, CSI node plugin ${kills.node}, hostnic daemons ${kills.daemons}; cloud faults: 5000 2%, 5100 5%, 2500 2%, failed jobs 5%, job latency 20-300 ms`);
 for (const [what, value, verdict] of rows) console.log(`  ${what.padEnd(44)} ${String(value).padStart(8)}  ${verdict}`);
 console.log(`  IaaS calls per PVC lifecycle                  ${(totalCalls / Math.max(1, completed)).toFixed(1)}  (${Object.entries(calls).sort().map(([a, n]) => `${a} ${n}`).join(', ')})`);
 console.log(`  RPC answers: ${[...ledger.codes.entries()].sort().map(([c, n]) => `${c} ${n}`).join(', ')}`);
+const netTotal = Object.values(netCalls).reduce((a, b) => a + b, 0);
+console.log(`  IaaS calls per pod lifecycle                  ${(netTotal / Math.max(1, net.completed)).toFixed(1)}  (${Object.entries(netCalls).sort().map(([a, n]) => `${a} ${n}`).join(', ')})`);
+console.log(`  CNI answers: ${[...net.codes.entries()].sort().map(([c, n]) => `${c} ${n}`).join(', ')}`);
 for (const w of ledger.wrong.slice(0, 10)) console.log(`  wrong answer: ${w}`);
+for (const w of net.wrong.slice(0, 10)) console.log(`  wrong CNI answer: ${w}`);
 process.exit(rows.some(([, , verdict]) => verdict === 'FAIL') ? 1 : 0);
