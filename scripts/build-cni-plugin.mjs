@@ -1,6 +1,5 @@
-// Bundles the hostnic CNI plugin (dist/cni/plugin/main.js) into one CommonJS file, dist/bundle/hostnic.cjs, and the
-// node daemon into one ES module, dist/bundle/hostnic-daemon.mjs (fewer module records kept in memory: its RSS). The
-// runtime execs the plugin on every pod ADD/DEL, so its start-up is paid each time: one CommonJS file avoids both the
+// Bundles the hostnic CNI plugin (dist/cni/plugin/main.js) into one CommonJS file, dist/bundle/hostnic.cjs (the node
+// daemon is bundled with the CSI driver by scripts/bundle.mjs). The runtime execs the plugin on every pod ADD/DEL, so its start-up is paid each time: one CommonJS file avoids both the
 // per-module resolution and the ES module loader (together ≈ 10 ms of a ≈ 25-50 ms start). This file is what the
 // image's single executable embeds and what the e2e, the bench and the demo exec.
 import { chmod } from 'node:fs/promises';
@@ -37,16 +36,3 @@ await build({
 });
 await chmod(outfile, 0o755);
 
-await build({
-  entryPoints: ['dist/cni/daemon/main.js'],
-  outfile: 'dist/bundle/hostnic-daemon.mjs',
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  minify: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-  // Bundled CommonJS dependencies call require(); give the ES module one.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-});

@@ -2,7 +2,7 @@
 // less source kept in memory than thousands of files, which is what keeps the driver and daemon under their RSS budget.
 import { build } from 'esbuild';
 
-const entries = { 'qingcloud-csi': 'dist/csi/main.js' };
+const entries = { 'qingcloud-csi': 'dist/csi/main.js', 'hostnic-daemon': 'dist/cni/daemon/main.js' };
 for (const [name, entry] of Object.entries(entries)) {
   await build({
     entryPoints: [entry],
