@@ -75,6 +75,12 @@ app.kubernetes.io/component: node
 {{- if $c.hostNetns -}}
 {{- $_ := set $cfg "hostNetns" $c.hostNetns -}}
 {{- end -}}
+{{- if $c.apiRate -}}
+{{- $_ := set $cfg "apiRate" $c.apiRate -}}
+{{- end -}}
+{{- if $c.apiBurst -}}
+{{- $_ := set $cfg "apiBurst" $c.apiBurst -}}
+{{- end -}}
 {{- toYaml $cfg -}}
 {{- end -}}
 

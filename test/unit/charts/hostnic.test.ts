@@ -86,6 +86,7 @@ describe('hostnic chart', () => {
       hostNetns: undefined,
       logLevel: 'info',
     });
+    expect(daemonConfigOf(defaults).apiRate).toBeUndefined();
     expect(daemonConfigOf(customised)).toMatchObject({
       vxnets: custom.config.vxnets,
       pool: custom.config.pool,
@@ -97,6 +98,8 @@ describe('hostnic chart', () => {
       hostNetns: 'nic-landing',
       logLevel: 'debug',
       orphanAgeSeconds: 1200,
+      apiRate: 2,
+      apiBurst: 50,
     });
   });
 
