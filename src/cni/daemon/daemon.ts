@@ -8,7 +8,7 @@ import { CNI_ERROR, CniError, isValidCniName, isValidIfName, parseCidr, parseRes
 import { toCniError } from './cni-errors.js';
 import type { NodeInfo, VxnetInfo } from './nic-provider.js';
 import { freeNicSlots, type PoolPolicyConfig } from './pool-policy.js';
-import type { ColdAttach, Pool } from './pool.js';
+import type { Pool } from './pool.js';
 import type { CrashHook, NicRecord, NicTable, PodRef } from './state.js';
 
 /** Where the service reports figures (metrics.ts implements it; tests pass nothing). */
@@ -274,7 +274,6 @@ export class HostnicService {
     if (nic !== undefined && nic.phase !== 'assigning') {
       throw new CniError(CNI_ERROR.Internal, `${what}: NIC ${nic.nicId} is ${nic.phase} for this attachment (netns ${nic.pod?.netns ?? '?'}); DEL the attachment before adding it again`);
     }
-    let cold: ColdAttach | undefined;
     if (nic === undefined) {
       const pods = this.podCount();
       const max = this.o.policy.maxPods;
@@ -282,35 +281,19 @@ export class HostnicService {
         throw new CniError(CNI_ERROR.NodePodLimit, `${what}: node ${this.o.node.instanceId} runs ${pods} of ${max} pods (maxPods ${max}), each with its own NIC; schedule the pod on another node or raise maxPods (maxPods + pool.low may be at most 63, the NICs an instance holds besides its primary)`);
       }
       nic = pool.takeIdle(pod);
-      if (nic === undefined) {
-        cold = await this.coldNic(pod, what); // checkpointed as assigning by attachForPod; its attach job may still run
-        nic = cold.nic;
-      } else await table.flush();
+      if (nic === undefined) nic = await this.coldNic(pod, what); // checkpointed as assigning by createAndAttach
+      else await table.flush();
     }
     this.crash('add:before-move');
-    const taken = nic;
-    let spec: PodNetSpec | undefined;
-    // The kernel step runs while a cold NIC's attach job is still being waited for; the outcome waits for both (a
-    // podSpec failure too, so a failed job is never left behind an assigning record).
-    const [move, job] = await Promise.allSettled([
-      (async () => {
-        spec = this.podSpec(taken, pod, serviceCidr);
-        return this.o.netOps.addPod(spec);
-      })(),
-      cold?.attached,
-    ]);
-    if (job.status === 'rejected') {
-      if (cold?.crashed() === true) throw job.reason;
-      await this.abandonCold(nic, req.netns).catch((e: unknown) => this.recordError('add rollback', e));
-      throw toCniError(job.reason, `${what}: attaching NIC ${nic.nicId} to instance ${this.o.node.instanceId}`);
-    }
-    if (move.status === 'rejected') {
+    const spec = this.podSpec(nic, pod, serviceCidr);
+    let links;
+    try {
+      links = await this.o.netOps.addPod(spec);
+    } catch (err) {
       // The runtime follows a failed ADD with DEL; giving the NIC back now keeps it usable even if that DEL is late.
       await this.release(nic, req.netns).catch((e: unknown) => this.recordError('add rollback', e));
-      throw toCniError(move.reason, `${what}: moving NIC ${nic.nicId} into ${req.netns}`);
+      throw toCniError(err, `${what}: moving NIC ${nic.nicId} into ${req.netns}`);
     }
-    const links = move.value;
-    const { address, gateway } = spec!;
     this.crash('add:after-move');
     pool.noteLinkName(nic.nicId, undefined);
     const result: CniResult = {
@@ -318,8 +301,8 @@ export class HostnicService {
         { name: links.hostVeth.name, ...(links.hostVeth.mac === undefined ? {} : { mac: links.hostVeth.mac }) },
         { name: req.ifName, mac: nic.nicId, sandbox: req.netns },
       ],
-      ips: [{ address, gateway, interface: 1 }],
-      routes: [{ dst: '0.0.0.0/0', gw: gateway }],
+      ips: [{ address: spec.address, gateway: spec.gateway, interface: 1 }],
+      routes: [{ dst: '0.0.0.0/0', gw: spec.gateway }],
       dns: {},
     };
     table.transition(nic.nicId, 'assigned', { pod, result });
@@ -328,35 +311,18 @@ export class HostnicService {
     return { result };
   }
 
-  /** Cold path: no idle NIC, so create + attach one for this pod now (handed over once its link is in the host). */
-  private async coldNic(pod: PodRef, what: string): Promise<ColdAttach> {
+  /** Cold path: no idle NIC, so create + attach one for this pod now. */
+  private async coldNic(pod: PodRef, what: string): Promise<NicRecord> {
     if (freeNicSlots(this.o.pool.stats(), this.o.policy) < 1) {
       throw new CniError(CNI_ERROR.NodePodLimit, `${what}: instance ${this.o.node.instanceId} has no free NIC slot (${this.o.policy.maxSecondaryNics} secondary NICs per instance, ${this.o.pool.foreignNics} of them not hostnic's) and no idle NIC; free a NIC or lower maxPods`);
     }
     this.coldAdds += 1;
     try {
-      return await this.o.pool.attachForPod(pod);
+      const [nic] = await this.o.pool.createAndAttach(1, pod);
+      return nic!;
     } finally {
       this.coldAdds -= 1;
     }
-  }
-
-  /**
-   * Undoes a cold ADD whose attach job failed after the link showed up (the kernel step may have run): releasing → link
-   * out of the pod → retire. A failed delPod still retires (the NIC is not attached; its link goes with it); a failed
-   * retire leaves detaching/deleting for the pool's maintenance; a crash leaves releasing, which reconcile finishes.
-   */
-  private async abandonCold(nic: NicRecord, netns: string): Promise<void> {
-    const { table, pool } = this.o;
-    table.transition(nic.nicId, 'releasing');
-    await table.flush();
-    try {
-      await this.o.netOps.delPod({ containerId: nic.pod?.containerId ?? '', podNetns: netns === '' ? undefined : netns, nicMac: nic.nicId, hostNetns: this.o.hostNetns });
-    } catch (err) {
-      this.recordError('add rollback', err);
-    }
-    pool.noteLinkName(nic.nicId, undefined);
-    await pool.retire([nic.nicId]);
   }
 
   /** Takes the NIC back from its pod: releasing → delPod → idle, or retire when it did not come back to the host. */

@@ -35,32 +35,13 @@ export async function waitForLink(netOps: NetOps, clock: Clock, mac: string, hos
 /** What waitForLinks found: a link per MAC that appeared, a LinkWaitTimeoutError per MAC that did not. */
 export type LinkWaitOutcome = Map<string, LinkInfo | LinkWaitTimeoutError>;
 
-/** Options of waitForLinks beyond the deadline. */
-export interface LinkWaitOptions {
-  /**
-   * Resolve as soon as every link is there, even while the job still runs (the caller then settles the job itself and
-   * undoes what it did with the links when the job fails). Default: resolve only once the job is done.
-   */
-  early?: boolean;
-  /**
-   * While the job runs, list every DENSE_POLL_MS between `fromMs` and `untilMs` after the wait starts (nothing before
-   * `fromMs` but the first listing, the backoff after `untilMs`): the caller's window of when such links appear, so a
-   * link is seen within a few ms of showing up.
-   */
-  dense?: { fromMs: number; untilMs: number };
-}
-
-/** Cadence of LinkWaitOptions.dense (a listing is one `ip` exec). */
-const DENSE_POLL_MS = 5;
-
 /**
  * Waits for the links of `macs` while `attached` (the attach job) settles: one listing of the host netns per poll serves
  * every MAC, polls start with the job (the link often appears before the job is reported done) and one more runs as
- * soon as the job is done, so the wait ends with whichever comes last (with `early`: once every link is there). Rejects
- * with the job's error when it fails before that; the deadline counts from the job's end.
+ * soon as the job is done, so the wait ends with whichever comes last. Rejects with the job's error when it fails; the
+ * deadline counts from the job's end.
  */
-export async function waitForLinks(netOps: NetOps, clock: Clock, macs: readonly string[], hostNetns: NetnsRef | undefined, attached: Promise<void>, timeoutMs = LINK_WAIT_MS, options: LinkWaitOptions = {}): Promise<LinkWaitOutcome> {
-  const start = clock.now();
+export async function waitForLinks(netOps: NetOps, clock: Clock, macs: readonly string[], hostNetns: NetnsRef | undefined, attached: Promise<void>, timeoutMs = LINK_WAIT_MS): Promise<LinkWaitOutcome> {
   const found = new Map<string, LinkInfo>();
   const job: { done: boolean; error?: { err: unknown } } = { done: false };
   let wake = new AbortController();
@@ -90,7 +71,7 @@ export async function waitForLinks(netOps: NetOps, clock: Clock, macs: readonly 
       }
     }
     throwIfFailed();
-    if ((job.done || options.early === true) && found.size === macs.length) return new Map(found);
+    if (job.done && found.size === macs.length) return new Map(found);
     if (listedAfterJob) {
       doneAt ??= clock.now();
       const waited = clock.now() - doneAt;
@@ -102,16 +83,10 @@ export async function waitForLinks(netOps: NetOps, clock: Clock, macs: readonly 
       await clock.sleep(Math.min(backoffDelay(afterJob++, POLL), timeoutMs - waited));
     } else {
       // Job still running: poll on the backoff (not at all once every link is there) and once more the moment it ends.
-      await clock.sleep(found.size === macs.length ? LINK_WAIT_MS : pollDelay(clock.now() - start, options.dense, () => backoffDelay(attempt++, POLL)), wake.signal).catch(() => undefined);
+      await clock.sleep(found.size === macs.length ? LINK_WAIT_MS : backoffDelay(attempt++, POLL), wake.signal).catch(() => undefined);
       wake = new AbortController();
     }
   }
-}
-
-/** Next listing while the job runs: the backoff, or sleep until the dense window opens, then dense inside it. */
-function pollDelay(elapsed: number, dense: LinkWaitOptions['dense'], backoff: () => number): number {
-  if (dense === undefined || elapsed > dense.untilMs) return backoff();
-  return elapsed < dense.fromMs ? dense.fromMs - elapsed : DENSE_POLL_MS;
 }
 
 function describeHost(hostNetns: NetnsRef | undefined): string {

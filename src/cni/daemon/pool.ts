@@ -29,22 +29,6 @@ export interface PoolOptions {
   quiet?: () => Promise<void>;
 }
 
-/** What attachForPod hands over: the NIC (assigning) and its attach job, still running or settled. */
-export interface ColdAttach {
-  nic: NicRecord;
-  /** Settles with the attach job. */
-  attached: Promise<void>;
-  /** True when `attached` rejected with a simulated crash (tests' crash points): no rollback may run. */
-  crashed: () => boolean;
-}
-
-/**
- * Dense link polling of a cold ADD (the pod waits for the link): around when the last cold link appeared, and for the
- * first second when there is no such history yet (≈ 150 listings at most, once per daemon start).
- */
-const COLD_DENSE_AROUND = { beforeMs: 40, afterMs: 80 };
-const COLD_DENSE_FIRST = { fromMs: 0, untilMs: 1_000 };
-
 /** How often the pool looks at itself without being kicked. */
 const PERIOD_MS = 30_000;
 const FAILURE_BACKOFF = { initialMs: 2_000, maxMs: 120_000, factor: 2, jitter: 0.2 };
@@ -73,8 +57,6 @@ export class Pool {
   private readonly linkNames = new Map<string, string>();
   /** True while the background loop runs a round: its steps give way to pod operations. */
   private background = false;
-  /** When the last cold attach's link appeared, ms after AttachNics was sent: where attachForPod polls densely. */
-  private linkSeenMs: number | undefined;
 
   constructor(options: PoolOptions) {
     this.o = options;
@@ -119,65 +101,6 @@ export class Pool {
    */
   createAndAttach(count: number, assignTo?: PodRef): Promise<NicRecord[]> {
     return this.createAttachWait(count, assignTo, false);
-  }
-
-  /**
-   * Cold ADD's NIC: creates one NIC, attaches it and gives it to `pod` (phase assigning, checkpointed) as soon as its link
-   * is in the host netns, often before the attach job is reported done, so the caller can start the pod's kernel step
-   * while `attached` is pending. `attached` settles with the job; when it rejects, the NIC is still the pod's (assigning)
-   * and the caller takes its link back and retires it, unless `crashed()` (a simulated crash: nothing more may run).
-   * Before the handover failures are as createAndAttach's (the NIC made is retired).
-   */
-  async attachForPod(pod: PodRef): Promise<ColdAttach> {
-    const { table, provider, clock, instanceId } = this.o;
-    const [created] = await this.createNics(1);
-    const id = created!.nicId;
-    this.busy.add(id);
-    let handedOver = false;
-    try {
-      table.transition(id, 'attaching');
-      await table.flush();
-      this.crash('attach:before');
-      let crashed = false;
-      const sentAt = clock.now();
-      const attached = provider.attach([id], instanceId).then(() => {
-        try {
-          this.crash('attach:done');
-        } catch (err) {
-          crashed = true;
-          throw err;
-        }
-      });
-      let link;
-      try {
-        const seen = this.linkSeenMs;
-        const dense = seen === undefined ? COLD_DENSE_FIRST : { fromMs: seen - COLD_DENSE_AROUND.beforeMs, untilMs: seen + COLD_DENSE_AROUND.afterMs };
-        link = (await waitForLinks(this.o.netOps, clock, [id], this.o.hostNetns, attached, this.o.linkWaitMs ?? LINK_WAIT_MS, { early: true, dense })).get(id);
-      } catch (err) {
-        if (crashed) throw err;
-        await attached.catch(() => undefined);
-        if (crashed) throw err;
-        await this.retireQuietly([id], 'attach failed');
-        throw err;
-      }
-      if (link === undefined || link instanceof Error) {
-        // only after the job is done: waitForLinks returns early only with the link
-        await this.retireQuietly([id], 'link never appeared');
-        throw link ?? new CniError(CNI_ERROR.Internal, `NIC ${id} has no link in the host netns after its attach; check the guest's hot-plug`);
-      }
-      this.linkSeenMs = clock.now() - sentAt;
-      this.noteLinkName(id, link.name);
-      // Checkpointed before the caller's kernel step: reconcile undoes an assigning NIC (link back to the host) once the
-      // cloud settled, and retires it when the attach did not succeed.
-      const nic = table.transition(id, 'assigning', { pod });
-      await table.flush();
-      const settled = attached.finally(() => this.busy.delete(id));
-      void settled.catch(() => undefined); // the caller awaits it; this only keeps an early rejection from being "unhandled"
-      handedOver = true;
-      return { nic, attached: settled, crashed: () => crashed };
-    } finally {
-      if (!handedOver) this.busy.delete(id);
-    }
   }
 
   /** createAndAttach; with `giveWay` (background refills) each step first waits for a gap between pod operations. */

@@ -55,8 +55,7 @@ function moving(nic: CloudNic): boolean {
  *   created            → roll back: delete (the NIC was never attached)
  *   attaching          → attached here with its link: finish (idle); else roll back (detach + delete)
  *   attached-idle      → attached here with its link: keep; else retire
- *   assigning(pod)     → the ADD never answered, so the runtime will DEL: undo (NIC out of the pod, back to idle; a
- *                        cold ADD's NIC whose attach did not succeed, or is still running after the settle wait, retires)
+ *   assigning(pod)     → the ADD never answered, so the runtime will DEL: undo (NIC out of the pod, back to idle)
  *   assigned(pod)      → keep: the pod keeps its NIC and address (a NIC the cloud lost is dropped, loudly)
  *   releasing(pod)     → finish the DEL (NIC back to idle, or retire when its link is gone)
  *   detaching/deleting → finish: detach + delete
@@ -88,16 +87,6 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileReport> {
       else logger.warn({ nic: nic.nicId, phase: nic.phase }, `reconcile: dropping record: ${where}`);
       table.remove(nic.nicId);
       report.dropped.push(nic.nicId);
-      continue;
-    }
-    if (moving(c) && nic.phase === 'assigning') {
-      // A cold ADD took the NIC before its attach job ended (Pool.attachForPod) and the job outlived the settle wait:
-      // that ADD never answered, so the link leaves the pod and the NIC goes to the pool's retries like an unfinished attach.
-      logger.warn({ nic: nic.nicId, state: c.state, pod: nic.pod }, 'reconcile: NIC of an unanswered ADD still in a cloud transition; taking it back, the pool retires it later');
-      await takeBack(o, nic);
-      table.transition(nic.nicId, 'releasing');
-      table.transition(nic.nicId, 'detaching');
-      report.retired.push(nic.nicId);
       continue;
     }
     if (moving(c)) {

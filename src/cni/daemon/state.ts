@@ -8,7 +8,6 @@ import type { CreatedNic } from './nic-provider.js';
  * Where a NIC of this node is in its life. The happy path:
  *   (creating: an intent, see CreateIntent — the NIC id is not known before CreateNics answers)
  *   created → attaching → attached-idle → assigning(pod) → assigned(pod) → releasing(pod) → attached-idle
- *   (cold ADD: attaching → assigning(pod) once the link is in the host, possibly before the attach job is reported done)
  *   attached-idle/releasing → detaching → deleting → (record removed)
  * The daemon checkpoints the new phase BEFORE the cloud or kernel step it names, so after a crash the phase says
  * which step may be half done and reconcile.ts can finish or undo exactly that step.
@@ -18,9 +17,8 @@ export type NicPhase = 'created' | 'attaching' | 'attached-idle' | 'assigning' |
 /** Allowed phase changes (a phase may always be re-entered: steps are retried). */
 export const NIC_TRANSITIONS: Readonly<Record<NicPhase, readonly NicPhase[]>> = {
   created: ['attaching', 'deleting'],
-  // attach failed for good (slot limit, vxnet gone): the NIC is detached if needed and deleted; a cold ADD takes the
-  // NIC as soon as its link shows up (Pool.attachForPod)
-  attaching: ['attached-idle', 'assigning', 'detaching', 'deleting'],
+  // attach failed for good (slot limit, vxnet gone): the NIC is detached if needed and deleted
+  attaching: ['attached-idle', 'detaching', 'deleting'],
   'attached-idle': ['assigning', 'detaching'],
   assigning: ['assigned', 'releasing'],
   assigned: ['releasing'],

@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CNI_ERROR, CniError } from '../../../../src/cni/types.js';
 import { PROTOCOL_VERSION } from '../../../../src/cni/protocol.js';
-import { NicProviderError } from '../../../../src/cni/daemon/nic-provider.js';
-import { addReq, delReq, NODE, SimulatedCrash, VXNET_A, World } from './harness.js';
+import { addReq, delReq, NODE, VXNET_A, World } from './harness.js';
 
 let world: World;
 
@@ -346,85 +345,5 @@ describe('fast path hints and background work', () => {
     expect(bounded).toBe(true);
     releaseAgain();
     await second;
-  });
-});
-
-describe('cold ADD overlapping its attach job', () => {
-  /** Makes AttachNics plug the link (and attach in the cloud) but report its job done only when `job` settles. */
-  function holdAttachJob(): { resolve: () => void; reject: (err: Error) => void } {
-    let resolve!: () => void;
-    let reject!: (err: Error) => void;
-    const job = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    const attach = world.cloud.attach.bind(world.cloud);
-    world.cloud.attach = async (ids, instanceId) => {
-      await attach(ids, instanceId);
-      await job;
-    };
-    return { resolve, reject };
-  }
-
-  async function untilInPod(mac: () => string | undefined, netns: string): Promise<void> {
-    for (let i = 0; i < 100 && (mac() === undefined || world.net.whereIs(mac()!)?.netns !== netns); i++) await world.clock.advance(10);
-  }
-
-  it('moves the NIC into the pod while the attach job runs (checkpointed as assigning first) and answers once the job is done', async () => {
-    const d = await world.start();
-    const job = holdAttachJob();
-    const ns = world.podNetns('pod1');
-    let answered = false;
-    const add = d.service.add(addReq('c1', ns)).finally(() => (answered = true));
-    const nicId = (): string | undefined => d.table.byPod('c1', 'eth0')?.nicId;
-    await untilInPod(nicId, 'pod1');
-    expect(world.net.whereIs(nicId()!)?.netns).toBe('pod1');
-    expect(answered).toBe(false);
-    const saved = (await world.disk.load()) as { nics: { nicId: string; phase: string }[] };
-    expect(saved.nics.find((n) => n.nicId === nicId())?.phase).toBe('assigning');
-    job.resolve();
-    const { result } = await add;
-    expect(result.interfaces[1]!.mac).toBe(nicId());
-    expect(d.table.get(nicId()!)?.phase).toBe('assigned');
-  });
-
-  it('takes the link back out of the pod and retires the NIC when the attach job fails after the link appeared', async () => {
-    const d = await world.start();
-    const job = holdAttachJob();
-    const ns = world.podNetns('pod1');
-    const add = cniError(d.service.add(addReq('c1', ns)));
-    const nicId = (): string | undefined => d.table.byPod('c1', 'eth0')?.nicId;
-    await untilInPod(nicId, 'pod1');
-    const id = nicId()!;
-    expect(world.net.whereIs(id)?.netns).toBe('pod1');
-    job.reject(new NicProviderError('Internal', `attach NIC(s) ${id} to instance ${NODE}: job failed`));
-    const err = await add;
-    expect(err.message).toContain(`attaching NIC ${id}`);
-    expect(d.table.get(id)).toBeUndefined();
-    expect(world.cloud.ownedBy(NODE).map((n) => n.nicId)).not.toContain(id);
-    expect(world.net.whereIs(id)).toBeUndefined();
-    expect(d.service.podCount()).toBe(0);
-  });
-
-  it('after a crash while the job runs, the restarted daemon takes the NIC out of the pod into the pool', async () => {
-    const first = await world.start();
-    const job = holdAttachJob();
-    const ns = world.podNetns('pod1');
-    world.crashAt = 'add:before-move';
-    const add = first.service.add(addReq('c1', ns)).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    for (let i = 0; i < 100 && world.crashAt !== undefined; i++) await world.clock.advance(10);
-    const err = (await add) as { cause?: unknown };
-    expect(err instanceof SimulatedCrash || err.cause instanceof SimulatedCrash).toBe(true);
-    job.resolve();
-    await world.stopAll();
-    const second = await world.start();
-    const [nic] = second.table.all();
-    expect(nic?.phase).toBe('attached-idle');
-    expect(world.net.whereIs(nic!.nicId)?.netns).toBe('');
-    const { result } = await second.service.add(addReq('c1', ns));
-    expect(result.interfaces[1]!.mac).toBe(nic!.nicId);
   });
 });

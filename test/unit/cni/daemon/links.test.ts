@@ -68,37 +68,4 @@ describe('waitForLinks', () => {
     expect(links.get(A)).toMatchObject({ mac: A });
     expect(links.get(B)).toBeInstanceOf(LinkWaitTimeoutError);
   });
-
-  it('with early, resolves once every link is there while the attach job still runs', async () => {
-    const clock = new ManualClock();
-    const net = new FakeNetOps();
-    const job = deferred();
-    const wait = waitForLinks(net, clock, [A], undefined, job.promise, 10_000, { early: true });
-    await clock.advance(0);
-    net.plugNic(A);
-    await clock.advance(100);
-    const links = await wait; // the job never ends in this test
-    expect(links.get(A)).toMatchObject({ mac: A });
-  });
-
-  it('with a dense window, lists nothing before it opens, every 5 ms inside it and on the backoff after it', async () => {
-    const clock = new ManualClock();
-    const net = new FakeNetOps();
-    const job = deferred();
-    const wait = waitForLinks(net, clock, [A], undefined, job.promise, 10_000, { early: true, dense: { fromMs: 270, untilMs: 290 } });
-    await clock.advance(0);
-    expect(listings(net)).toBe(1);
-    await clock.advance(260);
-    expect(listings(net)).toBe(1);
-    await clock.advance(10);
-    expect(listings(net)).toBe(2); // at 270
-    await clock.advance(20);
-    expect(listings(net)).toBe(6); // 275, 280, 285, 290
-    await clock.advance(95);
-    expect(listings(net)).toBe(7); // after the window: the backoff's first 100 ms
-    net.plugNic(A);
-    await clock.advance(200);
-    expect(listings(net)).toBe(8);
-    expect((await wait).get(A)).toMatchObject({ mac: A });
-  });
 });

@@ -64,41 +64,6 @@ describe('restart after a crash during ADD (cold path)', () => {
   }
 });
 
-describe('restart after a crash during a cold ADD that overlapped its attach job', () => {
-  /** The attach job runs `ms` on the clock; the link shows up in the host as soon as the NIC record exists. */
-  async function crashWhileAttaching(ms: number): Promise<{ nicId: string; ns: string }> {
-    world.cloud.latencyMs.attach = ms;
-    world.cloud.onAttached = () => undefined;
-    const first = await world.start();
-    const ns = world.podNetns('pod1');
-    world.crashAt = 'add:before-move';
-    const add = crashed(first.service.add(addReq('c1', ns)), 'add:before-move');
-    for (let i = 0; i < 100 && first.table.all().length === 0; i++) await world.clock.advance(1);
-    const nicId = first.table.all()[0]!.nicId;
-    world.net.plugNic(nicId);
-    for (let i = 0; i < 100 && world.crashAt !== undefined; i++) await world.clock.advance(5);
-    await add;
-    expect(first.table.get(nicId)?.phase).toBe('assigning');
-    expect(world.cloud.nics.get(nicId)?.state).toBe('attaching');
-    await first.stop();
-    return { nicId, ns };
-  }
-
-  it('takes the NIC back from the pod and retires it when its attach job is still running after the settle wait', async () => {
-    const { nicId, ns } = await crashWhileAttaching(1_000);
-    const second = await world.start();
-    expect(second.table.get(nicId)?.phase).toBe('detaching');
-    expect(second.table.byPod('c1', 'eth0')).toBeUndefined();
-    expect(world.net.whereIs(nicId)?.netns).toBe('');
-    await world.clock.advance(1_000); // the job ends: attached in the cloud
-    world.cloud.onDetached = (nic) => world.net.unplugNic(nic.nicId);
-    await second.pool.runOnce();
-    expectConverged(second);
-    expect(world.cloud.ownedBy(NODE)).toHaveLength(0);
-    await second.service.del(delReq('c1', ns));
-  });
-});
-
 describe('restart after a crash during DEL', () => {
   for (const point of ['del:before-move', 'del:after-move'] as CrashPointName[]) {
     it(`finishes the DEL after a crash at ${point}`, async () => {
