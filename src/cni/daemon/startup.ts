@@ -107,29 +107,17 @@ export async function startHostnic(deps: HostnicDeps): Promise<RunningHostnic> {
     ...(deps.crashPoint === undefined ? {} : { crashPoint: deps.crashPoint }),
     ...(deps.observer === undefined ? {} : { observer: deps.observer }),
   });
+  // What reconcile and the orphan sweep both work on: the table, the pool, the cloud and the host of this node.
+  const nodeState = { table, pool, provider, netOps, clock, logger, instanceId, ...(hostNetns === undefined ? {} : { hostNetns }) };
   const reconcileReport = await reconcile({
-    table,
-    pool,
-    provider,
-    netOps,
-    clock,
-    logger,
-    instanceId,
-    ...(hostNetns === undefined ? {} : { hostNetns }),
+    ...nodeState,
     ...(deps.settleTimeoutMs === undefined ? {} : { settleTimeoutMs: deps.settleTimeoutMs }),
     ...(deps.reconcileLinkWaitMs === undefined ? {} : { linkWaitMs: deps.reconcileLinkWaitMs }),
   });
   const sweeper = new OrphanSweeper({
-    table,
-    pool,
-    provider,
-    netOps,
-    clock,
-    logger,
-    instanceId,
+    ...nodeState,
     ageMs: config.orphanAgeSeconds * 1000,
     onError,
-    ...(hostNetns === undefined ? {} : { hostNetns }),
     ...(deps.sweepIntervalMs === undefined ? {} : { intervalMs: deps.sweepIntervalMs }),
   });
   sink.service = service;
