@@ -1,10 +1,13 @@
+import { systemClock, type Clock } from '../shared/clock.js';
 import { InflightOperations } from '../shared/inflight.js';
+import { silentLogger, type Logger } from '../shared/log.js';
 import { GiB, resolveSizeGiB, sizeFitsRange, type ByteRange, type SizeRule } from './capacity.js';
 import { findVolumeType, type VolumeCatalog } from './catalog.js';
 import type * as csi from './csi-types.js';
 import { CsiError } from './errors.js';
 import { parseVolumeParams, sizeRuleFor, type VolumeParams } from './params.js';
 import { type BlockStorage, type StoredSnapshot, type StoredVolume } from './storage/block-storage.js';
+import { VolumeNameIndex } from './volume-names.js';
 import { accessibleTopology, placeVolume, type Segments, type TopologyKeys, type TopologyRequirement } from './topology.js';
 import {
   INSTANCE_ID,
@@ -31,6 +34,8 @@ export interface ControllerOptions {
   keys: TopologyKeys;
   /** Volume type when a class names none and the topology gives no instance type. */
   defaultVolumeType: number;
+  clock?: Clock;
+  logger?: Logger;
 }
 
 /** volume_context keys the node plugin reads. */
@@ -62,9 +67,16 @@ const CLOUD_PAGE = 100;
 export class ControllerService {
   private readonly storage: BlockStorage;
   private readonly ops = new InflightOperations();
+  private readonly names: VolumeNameIndex;
 
   constructor(private readonly options: ControllerOptions) {
     this.storage = options.storage;
+    this.names = new VolumeNameIndex(options.storage, options.clock ?? systemClock, options.logger ?? silentLogger());
+  }
+
+  /** Reads which volume carries which name before the first CreateVolume needs it (it waits for this otherwise). */
+  warmUp(): Promise<void> {
+    return this.names.load();
   }
 
   /** Waits for running cloud operations (graceful shutdown). */
@@ -101,40 +113,39 @@ export class ControllerService {
     const sizeRule = sizeRuleFor(params, typeRule);
     const sizeGiB = resolveSizeGiB(range, sizeRule, `volume type ${placement.volumeType}`);
 
-    // Idempotency without client tokens: the volume is named after the request name, so a retry, or a restarted
-    // controller, first finds what an earlier attempt created — in any state — and waits for it instead of creating
-    // a second one. Concurrent calls with the same name join one in-flight operation.
+    // Idempotency without client tokens: the volume is named after the request name, and the name index (read from the
+    // cloud when this controller starts, kept up to date by it) finds what an earlier attempt or a previous controller
+    // created, in any state, so the create waits for that one instead of making a second. Concurrent calls with the
+    // same name join one in-flight operation.
     const volume = await this.ops.run({ key: `create:${name}`, resources: [`name:${name}`], signal: ctx.signal }, async () => {
-      let existing = await this.storage.findVolumeByName(name);
-      if (existing !== undefined) {
-        existing = await this.finishRestore(existing, source, sizeGiB);
-        // Tags are attached after creation; a crash in between leaves them off, so a retry attaches what is missing.
-        const missingTags = params.tags.filter((t) => !(existing?.tags ?? []).includes(t));
-        if (missingTags.length > 0) {
-          await this.storage.attachTags(existing.id, missingTags);
-          existing = { ...existing, tags: [...(existing.tags ?? []), ...missingTags] };
-        }
-        const conflict = incompatibility(existing, { range, type: placement.volumeType, explicitType: params.type, source });
-        if (conflict !== undefined) {
-          throw new CsiError('ALREADY_EXISTS', `${rpc}: volume ${existing.id} named ${name} already exists with ${conflict}; use another name or the same parameters`);
-        }
-        return existing.state === 'available' || existing.state === 'in-use' ? existing : this.storage.waitForVolume(existing.id);
-      }
-      const sourceSize = await this.sourceSizeGiB(source);
-      if (sourceSize !== undefined && sourceSize > sizeGiB) {
-        if (range !== undefined && range.limitBytes > 0 && sourceSize * GiB > range.limitBytes) {
+      let existing = await this.names.find(name);
+      if (existing === undefined) {
+        const sourceSize = await this.sourceSizeGiB(source);
+        if (sourceSize !== undefined && sourceSize > sizeGiB && range !== undefined && range.limitBytes > 0 && sourceSize * GiB > range.limitBytes) {
           throw new CsiError('OUT_OF_RANGE', `${rpc}: the source ${source?.id} holds ${sourceSize} GiB, more than limit_bytes allows; raise the requested size`);
         }
+        const spec = {
+          name,
+          sizeGiB: Math.max(sizeGiB, sourceSize ?? 0),
+          type: placement.volumeType,
+          replica: params.replica,
+          tags: params.tags,
+          ...(source === undefined ? {} : { source }),
+        };
+        return this.storage.createVolume(spec, undefined, (id) => this.names.remember(name, id));
       }
-      const finalSize = Math.max(sizeGiB, sourceSize ?? 0);
-      return this.storage.createVolume({
-        name,
-        sizeGiB: finalSize,
-        type: placement.volumeType,
-        replica: params.replica,
-        tags: params.tags,
-        ...(source === undefined ? {} : { source }),
-      });
+      existing = await this.finishRestore(existing, source, sizeGiB);
+      // Tags are attached after creation; a crash in between leaves them off, so a retry attaches what is missing.
+      const missingTags = params.tags.filter((t) => !(existing?.tags ?? []).includes(t));
+      if (missingTags.length > 0) {
+        await this.storage.attachTags(existing.id, missingTags);
+        existing = { ...existing, tags: [...(existing.tags ?? []), ...missingTags] };
+      }
+      const conflict = incompatibility(existing, { range, type: placement.volumeType, explicitType: params.type, source });
+      if (conflict !== undefined) {
+        throw new CsiError('ALREADY_EXISTS', `${rpc}: volume ${existing.id} named ${name} already exists with ${conflict}; use another name or the same parameters`);
+      }
+      return existing.state === 'available' || existing.state === 'in-use' ? existing : this.storage.waitForVolume(existing.id);
     });
     return { volume: this.toCsiVolume(volume, params, req.volume_content_source) };
   }
@@ -144,6 +155,7 @@ export class ControllerService {
     // An id this driver never issued cannot name a live volume: deleting it is already done.
     if (!VOLUME_ID.test(id)) return {};
     await this.ops.run({ key: `delete:${id}`, resources: [id], signal: ctx.signal }, () => this.storage.deleteVolume(id));
+    this.names.forget(id);
     return {};
   }
 

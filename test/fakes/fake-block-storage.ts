@@ -70,7 +70,7 @@ export class FakeBlockStorage implements BlockStorage {
     return { items: live.slice(offset, offset + limit).map((v) => ({ ...v })), total: live.length };
   }
 
-  async createVolume(spec: VolumeSpec): Promise<StoredVolume> {
+  async createVolume(spec: VolumeSpec, _signal?: AbortSignal, onStarted?: (volumeId: string) => void): Promise<StoredVolume> {
     this.track('createVolume');
     if (spec.source?.kind === 'snapshot' && !this.snapshots.has(spec.source.id)) {
       throw new StorageError('NotFound', `snapshot ${spec.source.id} not found`);
@@ -89,6 +89,13 @@ export class FakeBlockStorage implements BlockStorage {
       ...(spec.tags.length === 0 ? {} : { tags: [...spec.tags] }),
     };
     this.volumes.set(volume.id, volume);
+    onStarted?.(volume.id);
+    const failure = this.failNext.get('createVolume:wait');
+    if (failure !== undefined) {
+      this.failNext.delete('createVolume:wait');
+      volume.state = 'creating';
+      throw failure;
+    }
     return { ...volume };
   }
 

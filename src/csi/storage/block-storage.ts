@@ -89,8 +89,11 @@ export interface BlockStorage {
   waitForVolume(volumeId: string, signal?: AbortSignal): Promise<StoredVolume>;
   /** Live volumes, a page at a time, in a stable order. */
   listVolumes(offset: number, limit: number, signal?: AbortSignal): Promise<Page<StoredVolume>>;
-  /** Creates the volume (empty, from a snapshot, or a clone) and waits until it is available. */
-  createVolume(spec: VolumeSpec, signal?: AbortSignal): Promise<StoredVolume>;
+  /**
+   * Creates the volume (empty, from a snapshot, or a clone) and waits until it is available; `onStarted` gets the new
+   * id as soon as the cloud has accepted the create, so a retry after a failed wait finds it instead of making another.
+   */
+  createVolume(spec: VolumeSpec, signal?: AbortSignal, onStarted?: (volumeId: string) => void): Promise<StoredVolume>;
   /** Attaches tags to the volume (tags it already carries are fine). */
   attachTags(volumeId: string, tags: readonly string[], signal?: AbortSignal): Promise<void>;
   /** Records on the volume where its data came from (idempotent), so a repeated CreateVolume can check it. */

@@ -114,35 +114,41 @@ export class QingCloudBlockStorage implements BlockStorage {
     return { items: page.items.map((v) => toStoredVolume(v, this.zone)), total: page.totalCount };
   }
 
-  async createVolume(spec: VolumeSpec, signal?: AbortSignal): Promise<StoredVolume> {
-    const waitOptions = { signal, timeoutMs: this.jobTimeoutMs };
-    if (spec.source === undefined) {
-      const created = await this.call(`create volume ${spec.name}`, () =>
-        this.sdk.api.volumes.createVolumesAndWait(
+  async createVolume(spec: VolumeSpec, signal?: AbortSignal, onStarted?: (volumeId: string) => void): Promise<StoredVolume> {
+    const waitFor = (jobId: string, jobAction: string, id: string, what: string): Promise<unknown> => {
+      onStarted?.(id);
+      return this.call(what, () => this.sdk.waiter.wait(jobId, { jobAction, resourceIds: [id], timeoutMs: this.jobTimeoutMs, signal }));
+    };
+    const source = spec.source;
+    if (source === undefined) {
+      const what = `create volume ${spec.name}`;
+      const created = await this.call(what, () =>
+        this.sdk.api.volumes.createVolumes(
           { size: spec.sizeGiB, volume_name: spec.name, volume_type: spec.type, count: 1, repl: spec.replica === 1 ? 'rpp-00000001' : 'rpp-00000002' },
-          waitOptions,
+          { signal },
         ),
       );
       const id = created.volumeIds[0];
       if (id === undefined) throw new StorageError('Internal', `CreateVolumes for ${spec.name} answered without a volume id`);
+      await waitFor(created.jobId, 'CreateVolumes', id, what);
       await this.attachTags(id, spec.tags, signal);
       // Everything the CSI response needs is known: no re-read (one call less per volume).
       return { id, name: spec.name, sizeGiB: spec.sizeGiB, type: spec.type, zone: this.zone, state: 'available' };
     }
-    const source = spec.source;
     let id: string;
     if (source.kind === 'snapshot') {
-      const created = await this.call(`restore snapshot ${source.id} into volume ${spec.name}`, () =>
-        this.sdk.api.snapshots.createVolumeFromSnapshotAndWait({ snapshot: source.id, volume_name: spec.name }, waitOptions),
-      );
+      const what = `restore snapshot ${source.id} into volume ${spec.name}`;
+      const created = await this.call(what, () => this.sdk.api.snapshots.createVolumeFromSnapshot({ snapshot: source.id, volume_name: spec.name }, { signal }));
+      if (created.volumeId === '') throw new StorageError('Internal', `CreateVolumeFromSnapshot of ${source.id} answered without a volume id`);
       id = created.volumeId;
+      await waitFor(created.jobId, 'CreateVolumeFromSnapshot', id, what);
     } else {
-      const created = await this.call(`clone volume ${source.id} into ${spec.name}`, () =>
-        this.sdk.api.volumes.cloneVolumesAndWait({ volume: source.id, volume_name: spec.name, count: 1 }, waitOptions),
-      );
+      const what = `clone volume ${source.id} into ${spec.name}`;
+      const created = await this.call(what, () => this.sdk.api.volumes.cloneVolumes({ volume: source.id, volume_name: spec.name, count: 1 }, { signal }));
       const cloned = created.volumeIds[0];
       if (cloned === undefined) throw new StorageError('Internal', `CloneVolumes of ${source.id} answered without a volume id`);
       id = cloned;
+      await waitFor(created.jobId, 'CloneVolumes', id, what);
     }
     // Record the source so a repeated CreateVolume can tell a compatible retry from a name clash.
     await this.recordSource(id, source, signal);

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ControllerService } from '../../../src/csi/controller.js';
 import type * as csi from '../../../src/csi/csi-types.js';
 import { toCsiStatus } from '../../../src/csi/status.js';
+import { StorageError } from '../../../src/csi/storage/block-storage.js';
 import { topologyKeys } from '../../../src/csi/topology.js';
 import { INSTANCE_CLASSES, VOLUME_TYPES } from '../../../src/qingcloud/volume-types.js';
 import { FakeBlockStorage } from '../../fakes/fake-block-storage.js';
@@ -61,6 +62,23 @@ describe('ControllerService', () => {
     expect(storage.calls['createVolume']).toBe(1);
     expect(a.volume?.capacity_bytes).toBe(String(20 * GiB));
     expect(a.volume?.volume_context).toEqual({ volumeType: '0', fsType: 'ext4' });
+  });
+
+  it('finds, on the retry, the volume a create whose wait failed had started, instead of making a second', async () => {
+    storage.failNext.set('createVolume:wait', new StorageError('Busy', 'job wait timed out'));
+    expect(await statusOf(controller.CreateVolume(createReq()))).toBe('UNAVAILABLE');
+    const r = await controller.CreateVolume(createReq());
+    expect(storage.calls['createVolume']).toBe(1);
+    expect([...storage.volumes.values()].map((v) => v.id)).toEqual([r.volume?.volume_id]);
+  });
+
+  it('needs no cloud lookup for a new name: one list read when the controller starts', async () => {
+    await controller.warmUp();
+    await controller.CreateVolume(createReq({ name: 'pvc-a' }));
+    await controller.CreateVolume(createReq({ name: 'pvc-b' }));
+    expect(storage.calls['listVolumes']).toBe(1);
+    expect(storage.calls['findVolumeByName']).toBeUndefined();
+    expect(storage.calls['getVolume']).toBeUndefined();
   });
 
   it('joins concurrent creates of the same name into one cloud create', async () => {
@@ -181,7 +199,9 @@ describe('ControllerService finishing a half-made restore', () => {
     // What a crash right after CreateVolumeFromSnapshot leaves: our name, the snapshot's size, no recorded source.
     const half = await storage.createVolume({ name: 'pvc-restored', sizeGiB: 20, type: 0, replica: 2, tags: [] });
     const req = createReq({ name: 'pvc-restored', capacity_range: { required_bytes: String(30 * GiB), limit_bytes: '0' }, volume_content_source: { snapshot: { snapshot_id: snap.snapshot!.snapshot_id }, type: 'snapshot' } });
-    const r = await controller.CreateVolume(req);
+    // The crash took the controller with it: the retry reaches a new one.
+    const restarted = new ControllerService({ storage, catalog: { volumeTypes: VOLUME_TYPES, instanceClasses: INSTANCE_CLASSES }, keys, defaultVolumeType: 0 });
+    const r = await restarted.CreateVolume(req);
     expect(r.volume?.volume_id).toBe(half.id);
     expect(r.volume?.capacity_bytes).toBe(String(30 * GiB));
     expect(storage.volumes.get(half.id)?.source).toEqual({ kind: 'snapshot', id: snap.snapshot!.snapshot_id });
