@@ -74,10 +74,6 @@ export class ControllerService {
     this.names = new VolumeNameIndex(options.storage, options.clock ?? systemClock, options.logger ?? silentLogger());
   }
 
-  /** Reads which volume carries which name before the first CreateVolume needs it (it waits for this otherwise). */
-  warmUp(): Promise<void> {
-    return this.names.load();
-  }
 
   /** Waits for running cloud operations (graceful shutdown). */
   drain(): Promise<void> {
@@ -114,9 +110,9 @@ export class ControllerService {
     const sizeGiB = resolveSizeGiB(range, sizeRule, `volume type ${placement.volumeType}`);
 
     // Idempotency without client tokens: the volume is named after the request name, and the name index (read from the
-    // cloud when this controller starts, kept up to date by it) finds what an earlier attempt or a previous controller
-    // created, in any state, so the create waits for that one instead of making a second. Concurrent calls with the
-    // same name join one in-flight operation.
+    // cloud at this controller's first create, kept up to date by it) finds what an earlier attempt or a previous
+    // controller created, in any state, so the create waits for that one instead of making a second. Concurrent calls
+    // with the same name join one in-flight operation.
     const volume = await this.ops.run({ key: `create:${name}`, resources: [`name:${name}`], signal: ctx.signal }, async () => {
       let existing = await this.names.find(name);
       if (existing === undefined) {
@@ -132,7 +128,9 @@ export class ControllerService {
           tags: params.tags,
           ...(source === undefined ? {} : { source }),
         };
-        return this.storage.createVolume(spec, undefined, (id) => this.names.remember(name, id));
+        const outcome = await this.storage.createVolume(spec, undefined, (id) => this.names.remember(name, id));
+        if (outcome.created) return outcome.volume;
+        existing = outcome.volume;
       }
       existing = await this.finishRestore(existing, source, sizeGiB);
       // Tags are attached after creation; a crash in between leaves them off, so a retry attaches what is missing.

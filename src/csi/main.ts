@@ -70,7 +70,6 @@ async function main(): Promise<void> {
   if (serveController && sdk !== undefined && config !== undefined) {
     storage = new QingCloudBlockStorage({ sdk, zone: config.zone, clock: systemClock, logger: logger.child({ component: 'storage' }) });
     controller = new ControllerService({ storage, catalog, keys, defaultVolumeType: 0, clock: systemClock, logger: logger.child({ component: 'controller' }) });
-    void controller.warmUp();
   }
   let node: NodeService | undefined;
   if (serveNode) {

@@ -14,10 +14,12 @@ const OVERLAP = 10;
 const RELOAD_AFTER_MS = 30_000;
 
 /**
- * Which volume carries which CSI name, read once from the cloud and kept by this controller, so a CreateVolume needs no
- * lookup call: a name it does not hold has no volume. A restarted controller reads the cloud again before it answers
- * any create, so it finds what its predecessor asked for, in any state (the sidecars' leader election keeps one
- * controller writing). Until a load has succeeded, lookups ask the cloud by name instead.
+ * Which volume carries which CSI name, read from the cloud at this controller's first CreateVolume and kept up to date
+ * by it, so a create needs no lookup call: a name it does not hold has no volume. A restarted controller, or a standby
+ * whose sidecars just won the leader election, reads the list before it answers its first create, so it finds what
+ * its predecessor asked for, in any state. Should the index still miss a volume (a controller that regained the lead
+ * after another one created volumes), the create's own check of its name deletes the newcomer (BlockStorage). Until a
+ * read has succeeded, lookups ask the cloud by name.
  */
 export class VolumeNameIndex {
   private readonly byName = new Map<string, string>();

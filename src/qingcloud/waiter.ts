@@ -55,7 +55,9 @@ interface Entry {
   misses: number;
   /** Elapsed ms at the last poll that found the job still running. */
   lastMissElapsed: number;
-  resolve: (job: Job) => void;
+  /** Set for a watch: the job's outcome is read from its resource instead of DescribeJobs. */
+  probe?: (signal: AbortSignal) => Promise<unknown>;
+  resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
   cleanup: () => void;
 }
@@ -135,6 +137,19 @@ export class JobWaiter {
    * A job id DescribeJobs does not (yet) know keeps waiting until the deadline.
    */
   wait(jobId: string, options: WaitOptions = {}): Promise<Job> {
+    return this.register<Job>(jobId, undefined, options);
+  }
+
+  /**
+   * Waits for a job by reading its resource: `probe` runs when the job is due (learnt per action, as for `wait`) and
+   * answers the result once the job's effect is visible, undefined while it runs; a non-retryable error it throws ends
+   * the watch. For callers that read the resource afterwards anyway, so that read doubles as the poll.
+   */
+  watch<T>(jobId: string, probe: (signal: AbortSignal) => Promise<T | undefined>, options: WaitOptions = {}): Promise<T> {
+    return this.register<T>(jobId, probe, options);
+  }
+
+  private register<T>(jobId: string, probe: ((signal: AbortSignal) => Promise<T | undefined>) | undefined, options: WaitOptions): Promise<T> {
     try {
       checkIds('DescribeJobs', 'job', jobId);
     } catch (err) {
@@ -143,7 +158,7 @@ export class JobWaiter {
     if (this.closing.signal.aborted) return Promise.reject(new ClientClosedError(`wait for job ${jobId}`));
     const { signal } = options;
     if (signal?.aborted === true) return Promise.reject(signal.reason);
-    return new Promise<Job>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       const started = this.clock.now();
       const jobAction = options.jobAction ?? '';
       const entry: Entry = {
@@ -156,7 +171,8 @@ export class JobWaiter {
         nextPollAt: started + this.firstPollDelay(jobAction),
         misses: 0,
         lastMissElapsed: 0,
-        resolve,
+        ...(probe === undefined ? {} : { probe }),
+        resolve: (value) => resolve(value as T),
         reject,
         cleanup: () => signal?.removeEventListener('abort', onAbort),
       };
@@ -231,12 +247,14 @@ export class JobWaiter {
     const now = this.clock.now();
     const due = new Set<Entry>();
     for (const set of this.entries.values()) for (const e of set) if (e.nextPollAt <= now + this.coalesceMs) due.add(e);
-    if (due.size > 0) {
-      const ids = [...this.entries.keys()];
-      const batches: string[][] = [];
+    const dueProbes = [...due].filter((e) => e.probe !== undefined);
+    // A due DescribeJobs carries every waited job id; a watch's probe runs only when that watch is due.
+    const batches: string[][] = [];
+    if (dueProbes.length < due.size) {
+      const ids = [...this.entries].filter(([, set]) => [...set].some((e) => e.probe === undefined)).map(([id]) => id);
       for (let i = 0; i < ids.length; i += this.batchSize) batches.push(ids.slice(i, i + this.batchSize));
-      await Promise.all(batches.map((batch) => this.poll(batch)));
     }
+    await Promise.all([...batches.map((batch) => this.poll(batch)), ...dueProbes.map((e) => this.runProbe(e))]);
     const after = this.clock.now();
     for (const set of [...this.entries.values()]) {
       for (const entry of set) {
@@ -274,6 +292,21 @@ export class JobWaiter {
     this.sharedFirstPollMs = firstPollMs;
   }
 
+  private async runProbe(entry: Entry): Promise<void> {
+    let result: unknown;
+    try {
+      result = await entry.probe?.(this.closing.signal);
+    } catch (err) {
+      if (this.closing.signal.aborted) return;
+      if (classifyFailure(err) === 'fatal') this.settle(entry, () => entry.reject(err));
+      else this.logger.warn({ err: messageOf(err), job: entry.jobId }, 'reading the resource of a job failed; the job waiter keeps polling');
+      return;
+    }
+    if (result === undefined) return;
+    this.learn(entry, this.clock.now());
+    this.settle(entry, () => entry.resolve(result));
+  }
+
   private async poll(batch: string[]): Promise<void> {
     let jobs: Job[];
     try {
@@ -292,6 +325,7 @@ export class JobWaiter {
       const job = byId.get(id);
       if (job === undefined) continue;
       for (const entry of [...(this.entries.get(id) ?? [])]) {
+        if (entry.probe !== undefined) continue;
         entry.lastStatus = job.status;
         if (job.status === 'successful') {
           this.learn(entry, this.clock.now());

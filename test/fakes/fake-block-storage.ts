@@ -1,6 +1,7 @@
 import {
   StorageError,
   type BlockStorage,
+  type CreatedVolume,
   type Page,
   type StoredSnapshot,
   type StoredVolume,
@@ -70,7 +71,7 @@ export class FakeBlockStorage implements BlockStorage {
     return { items: live.slice(offset, offset + limit).map((v) => ({ ...v })), total: live.length };
   }
 
-  async createVolume(spec: VolumeSpec, _signal?: AbortSignal, onStarted?: (volumeId: string) => void): Promise<StoredVolume> {
+  async createVolume(spec: VolumeSpec, _signal?: AbortSignal, onStarted?: (volumeId: string) => void): Promise<CreatedVolume> {
     this.track('createVolume');
     if (spec.source?.kind === 'snapshot' && !this.snapshots.has(spec.source.id)) {
       throw new StorageError('NotFound', `snapshot ${spec.source.id} not found`);
@@ -96,7 +97,7 @@ export class FakeBlockStorage implements BlockStorage {
       volume.state = 'creating';
       throw failure;
     }
-    return { ...volume };
+    return { volume: { ...volume }, created: true };
   }
 
   async attachTags(volumeId: string, tags: readonly string[]): Promise<void> {

@@ -66,6 +66,12 @@ export interface VolumeSpec {
   source?: { kind: 'snapshot' | 'volume'; id: string };
 }
 
+/** What createVolume answered: the volume, and whether this call made it. */
+export interface CreatedVolume {
+  volume: StoredVolume;
+  created: boolean;
+}
+
 /** A page of a listing. */
 export interface Page<T> {
   items: T[];
@@ -92,8 +98,10 @@ export interface BlockStorage {
   /**
    * Creates the volume (empty, from a snapshot, or a clone) and waits until it is available; `onStarted` gets the new
    * id as soon as the cloud has accepted the create, so a retry after a failed wait finds it instead of making another.
+   * An empty volume's name is checked once it exists: when an older volume already carries the name (a name index
+   * that missed it), the new one is deleted and the older one answered with `created` false.
    */
-  createVolume(spec: VolumeSpec, signal?: AbortSignal, onStarted?: (volumeId: string) => void): Promise<StoredVolume>;
+  createVolume(spec: VolumeSpec, signal?: AbortSignal, onStarted?: (volumeId: string) => void): Promise<CreatedVolume>;
   /** Attaches tags to the volume (tags it already carries are fine). */
   attachTags(volumeId: string, tags: readonly string[], signal?: AbortSignal): Promise<void>;
   /** Records on the volume where its data came from (idempotent), so a repeated CreateVolume can check it. */

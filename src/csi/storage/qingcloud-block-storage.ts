@@ -18,6 +18,7 @@ import {
   type Page,
   type StoredSnapshot,
   type StoredVolume,
+  type CreatedVolume,
   type VolumeSpec,
   type VolumeState,
 } from './block-storage.js';
@@ -71,7 +72,7 @@ export class QingCloudBlockStorage implements BlockStorage {
     const matches = await this.call(`look up volume ${name}`, () =>
       this.sdk.api.volumes.describeAllVolumes({ search_word: name, status: LIVE_VOLUME }, { signal }),
     );
-    const exact = matches.filter((v) => v.volume_name === name).sort((a, b) => a.create_time.localeCompare(b.create_time));
+    const exact = namesakes(matches, name);
     if (exact.length > 1) this.logger.warn({ name, volumes: exact.map((v) => v.volume_id) }, 'several volumes share one CSI name; using the oldest');
     return exact[0] === undefined ? undefined : toStoredVolume(exact[0], this.zone);
   }
@@ -114,27 +115,86 @@ export class QingCloudBlockStorage implements BlockStorage {
     return { items: page.items.map((v) => toStoredVolume(v, this.zone)), total: page.totalCount };
   }
 
-  async createVolume(spec: VolumeSpec, signal?: AbortSignal, onStarted?: (volumeId: string) => void): Promise<StoredVolume> {
+  async createVolume(spec: VolumeSpec, signal?: AbortSignal, onStarted?: (volumeId: string) => void): Promise<CreatedVolume> {
+    const source = spec.source;
+    if (source === undefined) return this.createEmptyVolume(spec, signal, onStarted);
+    return { volume: await this.createVolumeFromSource(spec, source, signal, onStarted), created: true };
+  }
+
+  /**
+   * The create is watched through DescribeVolumes by name instead of DescribeJobs: the same one call per poll also shows
+   * whether another volume carries the name (an earlier controller's, that the caller's index missed). The strictly
+   * older one wins and the younger deletes itself, so two attempts never delete each other's; same-second twins are
+   * both kept and reported.
+   */
+  private async createEmptyVolume(spec: VolumeSpec, signal?: AbortSignal, onStarted?: (volumeId: string) => void): Promise<CreatedVolume> {
+    const what = `create volume ${spec.name}`;
+    const created = await this.call(what, () =>
+      this.sdk.api.volumes.createVolumes(
+        { size: spec.sizeGiB, volume_name: spec.name, volume_type: spec.type, count: 1, repl: spec.replica === 1 ? 'rpp-00000001' : 'rpp-00000002' },
+        { signal },
+      ),
+    );
+    const id = created.volumeIds[0];
+    if (id === undefined) throw new StorageError('Internal', `CreateVolumes for ${spec.name} answered without a volume id`);
+    onStarted?.(id);
+    const { jobId } = created;
+    const { mine, others } = await this.call(what, () =>
+      this.sdk.waiter.watch(jobId, (sig) => this.namesakesOnceCreated(spec.name, id, jobId, sig), {
+        jobAction: 'CreateVolumes',
+        resourceIds: [id],
+        timeoutMs: this.jobTimeoutMs,
+        signal,
+      }),
+    );
+    const older = others.find((v) => v.create_time < mine.create_time);
+    if (older !== undefined) {
+      onStarted?.(older.volume_id);
+      await this.deleteDuplicate(spec.name, id, older.volume_id, signal);
+      return { volume: toStoredVolume(older, this.zone), created: false };
+    }
+    if (others.length > 0) {
+      this.logger.warn(
+        { name: spec.name, kept: id, alsoNamed: others.map((v) => v.volume_id) },
+        'other volumes carry this CSI name and none is older; check them and delete the ones no PersistentVolume uses',
+      );
+    }
+    await this.attachTags(id, spec.tags, signal);
+    // Everything the CSI response needs is known: no re-read (one call less per volume).
+    return { volume: { id, name: spec.name, sizeGiB: spec.sizeGiB, type: spec.type, zone: this.zone, state: 'available' }, created: true };
+  }
+
+  /** Watch probe of a create: undefined while volume `id` is being made; then it and its live namesakes, oldest first. */
+  private async namesakesOnceCreated(name: string, id: string, jobId: string, signal: AbortSignal): Promise<{ mine: Volume; others: Volume[] } | undefined> {
+    const matches = await this.sdk.api.volumes.describeAllVolumes({ search_word: name, status: [...LIVE_VOLUME, 'ceased', 'deleted'] }, { signal });
+    const mine = matches.find((v) => v.volume_id === id);
+    if (mine === undefined || mine.status === 'pending' || mine.transition_status !== '') return undefined;
+    if (mine.status === 'ceased' || mine.status === 'deleted') {
+      throw new StorageError('Busy', `creating volume ${id} (${name}) failed in the cloud: job ${jobId} left it ${mine.status}; it is retried`);
+    }
+    return { mine, others: namesakes(matches, name).filter((v) => v.volume_id !== id) };
+  }
+
+  /** Deletes `duplicate`, made by this attempt, after an older volume `kept` turned out to carry the same name. */
+  private async deleteDuplicate(name: string, duplicate: string, kept: string, signal?: AbortSignal): Promise<void> {
+    this.logger.warn({ name, kept, deleting: duplicate }, 'an older volume already carries this CSI name; deleting the one just created');
+    try {
+      await this.deleteVolume(duplicate, signal);
+    } catch (err) {
+      this.logger.error({ name, volume: duplicate, err: (err as Error).message }, `could not delete duplicate volume ${duplicate}; no PersistentVolume uses it, delete it in the QingCloud console`);
+    }
+  }
+
+  private async createVolumeFromSource(
+    spec: VolumeSpec,
+    source: NonNullable<VolumeSpec['source']>,
+    signal?: AbortSignal,
+    onStarted?: (volumeId: string) => void,
+  ): Promise<StoredVolume> {
     const waitFor = (jobId: string, jobAction: string, id: string, what: string): Promise<unknown> => {
       onStarted?.(id);
       return this.call(what, () => this.sdk.waiter.wait(jobId, { jobAction, resourceIds: [id], timeoutMs: this.jobTimeoutMs, signal }));
     };
-    const source = spec.source;
-    if (source === undefined) {
-      const what = `create volume ${spec.name}`;
-      const created = await this.call(what, () =>
-        this.sdk.api.volumes.createVolumes(
-          { size: spec.sizeGiB, volume_name: spec.name, volume_type: spec.type, count: 1, repl: spec.replica === 1 ? 'rpp-00000001' : 'rpp-00000002' },
-          { signal },
-        ),
-      );
-      const id = created.volumeIds[0];
-      if (id === undefined) throw new StorageError('Internal', `CreateVolumes for ${spec.name} answered without a volume id`);
-      await waitFor(created.jobId, 'CreateVolumes', id, what);
-      await this.attachTags(id, spec.tags, signal);
-      // Everything the CSI response needs is known: no re-read (one call less per volume).
-      return { id, name: spec.name, sizeGiB: spec.sizeGiB, type: spec.type, zone: this.zone, state: 'available' };
-    }
     let id: string;
     if (source.kind === 'snapshot') {
       const what = `restore snapshot ${source.id} into volume ${spec.name}`;
@@ -346,6 +406,13 @@ export class QingCloudBlockStorage implements BlockStorage {
     }
     return new StorageError('Internal', `cannot ${what}: ${(err as Error).message ?? String(err)}`, { cause: err });
   }
+}
+
+/** The live volumes named exactly `name` (search_word also matches loosely), oldest first. */
+function namesakes(volumes: readonly Volume[], name: string): Volume[] {
+  return volumes
+    .filter((v) => v.volume_name === name && (LIVE_VOLUME as readonly string[]).includes(v.status))
+    .sort((a, b) => a.create_time.localeCompare(b.create_time) || a.volume_id.localeCompare(b.volume_id));
 }
 
 function toState(status: VolumeStatus, transition: string): VolumeState {

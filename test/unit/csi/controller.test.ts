@@ -72,8 +72,7 @@ describe('ControllerService', () => {
     expect([...storage.volumes.values()].map((v) => v.id)).toEqual([r.volume?.volume_id]);
   });
 
-  it('needs no cloud lookup for a new name: one list read when the controller starts', async () => {
-    await controller.warmUp();
+  it('needs no cloud lookup for a new name: one read of the volume list at the first create', async () => {
     await controller.CreateVolume(createReq({ name: 'pvc-a' }));
     await controller.CreateVolume(createReq({ name: 'pvc-b' }));
     expect(storage.calls['listVolumes']).toBe(1);
@@ -197,7 +196,7 @@ describe('ControllerService finishing a half-made restore', () => {
     const src = await controller.CreateVolume(createReq({ name: 'src' }));
     const snap = await controller.CreateSnapshot({ name: 's', source_volume_id: src.volume!.volume_id, secrets: {}, parameters: {} });
     // What a crash right after CreateVolumeFromSnapshot leaves: our name, the snapshot's size, no recorded source.
-    const half = await storage.createVolume({ name: 'pvc-restored', sizeGiB: 20, type: 0, replica: 2, tags: [] });
+    const { volume: half } = await storage.createVolume({ name: 'pvc-restored', sizeGiB: 20, type: 0, replica: 2, tags: [] });
     const req = createReq({ name: 'pvc-restored', capacity_range: { required_bytes: String(30 * GiB), limit_bytes: '0' }, volume_content_source: { snapshot: { snapshot_id: snap.snapshot!.snapshot_id }, type: 'snapshot' } });
     // The crash took the controller with it: the retry reaches a new one.
     const restarted = new ControllerService({ storage, catalog: { volumeTypes: VOLUME_TYPES, instanceClasses: INSTANCE_CLASSES }, keys, defaultVolumeType: 0 });
@@ -213,7 +212,7 @@ describe('ControllerService retrying a create whose tagging failed', () => {
   it('attaches the StorageClass tags the first attempt did not get to', async () => {
     const storage = new FakeBlockStorage({ zone: 'pek3a' });
     const controller = new ControllerService({ storage, catalog: { volumeTypes: VOLUME_TYPES, instanceClasses: INSTANCE_CLASSES }, keys, defaultVolumeType: 0 });
-    const half = await storage.createVolume({ name: 'pvc-tagged', sizeGiB: 20, type: 0, replica: 2, tags: [] });
+    const { volume: half } = await storage.createVolume({ name: 'pvc-tagged', sizeGiB: 20, type: 0, replica: 2, tags: [] });
     await controller.CreateVolume(createReq({ name: 'pvc-tagged', parameters: { tags: 'tag-aaaa1111,tag-bbbb2222' } }));
     expect(storage.volumes.get(half.id)?.tags).toEqual(['tag-aaaa1111', 'tag-bbbb2222']);
     await controller.CreateVolume(createReq({ name: 'pvc-tagged', parameters: { tags: 'tag-aaaa1111,tag-bbbb2222' } }));

@@ -9,7 +9,7 @@ const spec = (name: string) => ({ name, sizeGiB: 20, type: 0, replica: 2 as cons
 
 async function fill(storage: FakeBlockStorage, count: number): Promise<StoredVolume[]> {
   const made: StoredVolume[] = [];
-  for (let i = 0; i < count; i++) made.push(await storage.createVolume(spec(`pvc-${i}`)));
+  for (let i = 0; i < count; i++) made.push((await storage.createVolume(spec(`pvc-${i}`))).volume);
   return made;
 }
 
@@ -71,7 +71,7 @@ describe('VolumeNameIndex', () => {
   it('sends a name several volumes share to the cloud, which answers the oldest', async () => {
     const storage = new FakeBlockStorage();
     await storage.createVolume(spec('pvc-twin'));
-    const twin = await storage.createVolume(spec('pvc-twin-2'));
+    const { volume: twin } = await storage.createVolume(spec('pvc-twin-2'));
     storage.volumes.get(twin.id)!.name = 'pvc-twin';
     const index = new VolumeNameIndex(storage, new ManualClock(), silentLogger());
     await expect(index.find('pvc-twin')).resolves.toMatchObject({ name: 'pvc-twin' });

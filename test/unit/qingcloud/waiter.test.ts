@@ -96,6 +96,56 @@ describe('JobWaiter', () => {
     expect(waiter.firstPollDelay('DetachVolumes')).toBe(waiter.firstPollDelay('AttachVolumes'));
   });
 
+  it('watches a job through its resource: the probe is the only poll, and its timing is learnt as for jobs', async () => {
+    const jobs = setup();
+    let visible: string | undefined;
+    let probes = 0;
+    const probe = async (): Promise<string | undefined> => {
+      probes += 1;
+      return visible;
+    };
+    const watched = waiter.watch('j-w', probe, { jobAction: 'CreateVolumes', timeoutMs: 60_000 });
+    await clock.advance(300);
+    expect(probes).toBe(1);
+    visible = 'available';
+    await clock.advance(30);
+    await expect(watched).resolves.toBe('available');
+    expect(probes).toBe(2);
+    expect(jobs.calls).toHaveLength(0); // no DescribeJobs for a watched job
+    expect(waiter.firstPollDelay('CreateVolumes')).toBe(330);
+  });
+
+  it('keeps a watch polling through retryable probe errors and ends it on a final one', async () => {
+    setup();
+    let failure: Error = new QingCloudTransportError('DescribeVolumes', 'connection reset');
+    const watched = waiter
+      .watch(
+        'j-w',
+        async () => {
+          throw failure;
+        },
+        { timeoutMs: 60_000 },
+      )
+      .catch((e: unknown) => e);
+    await clock.advance(300);
+    expect(waiter.pending()).toBe(1);
+    failure = new Error('volume vol-1 went to status ceased');
+    await clock.advance(30);
+    expect(await watched).toBe(failure);
+  });
+
+  it('leaves watched jobs out of the DescribeJobs of waited ones', async () => {
+    const jobs = setup();
+    jobs.status.set('j-a', 'successful');
+    const watched = waiter.watch('j-w', async () => undefined, { timeoutMs: 60_000 }).catch((e: unknown) => e);
+    const waited = waiter.wait('j-a', { timeoutMs: 60_000 });
+    await clock.advance(300);
+    await expect(waited).resolves.toMatchObject({ job_id: 'j-a' });
+    expect(jobs.calls).toEqual([['j-a']]);
+    waiter.close();
+    expect(await watched).toBeInstanceOf(ClientClosedError);
+  });
+
   it('puts jobs due within the coalescing window into one poll', async () => {
     const jobs = setup();
     jobs.status.set('j-1', 'successful');
