@@ -98,7 +98,7 @@ describe('JobWaiter', () => {
 
   it('watches a job through its resource: the probe is the only poll, and its timing is learnt as for jobs', async () => {
     const jobs = setup();
-    let visible: string | undefined;
+    let visible: string | undefined = undefined;
     let probes = 0;
     const probe = async (): Promise<string | undefined> => {
       probes += 1;
