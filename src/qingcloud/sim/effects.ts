@@ -30,6 +30,11 @@ export interface SimEffects {
   deleteSnapshot(snapshotId: string): Promise<void>;
   /** Makes sure the vxnet's switch and gateway exist. */
   ensureVxnet(vxnet: EffectsVxnet): Promise<void>;
+  /**
+   * Optional: checks done while an AttachNics job is pending, so that attachNic at the job's end is one command and the
+   * link appears when the job's latency says. attachNic stays correct without it, or when things changed meanwhile.
+   */
+  prepareAttachNic?(nic: EffectsNic, instance: EffectsInstance): Promise<void>;
   /** Plugs the NIC into the instance (link with MAC = nic id) and into its vxnet's switch. */
   attachNic(nic: EffectsNic, instance: EffectsInstance): Promise<void>;
   /** Unplugs the NIC from the instance and the switch; gone already is fine. */

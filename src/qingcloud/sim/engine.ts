@@ -197,12 +197,16 @@ export class SimEngine {
   }
 
   private async runJob(job: JobRec, latencyMs: number, injectFailure: boolean): Promise<void> {
+    // Steps read the world when they run, so they can be made now and still see state changed during the latency.
+    const steps = jobSteps(this.world, this.options.effects, job.plan);
+    // Preparation overlaps the latency, so the effect at its end is short; a failed one only costs that speed.
+    const prepared = injectFailure ? [] : steps.map((step) => step.prepare?.().catch(() => undefined) ?? Promise.resolve());
     // pending for the first half of the latency, working for the second half (at least one tick each).
     const half = Math.floor(latencyMs / 2);
     await this.pause(half);
     this.setJobStatus(job, 'working');
     await this.pause(latencyMs - half);
-    const steps = jobSteps(this.world, this.options.effects, job.plan);
+    await Promise.all(prepared);
     let failed = false;
     if (injectFailure) {
       for (const step of steps) step.rollback(this.now());

@@ -4,6 +4,8 @@ import type { JobPlan, NicRec, World } from './model.js';
 /** One resource's part of a job: the outside effect, then the state change it makes true (or the undo). */
 export interface JobStep {
   resourceId: string;
+  /** Work the effect can do ahead while the job is pending (never required: the effect must not depend on it). */
+  prepare?(): Promise<void>;
   /** The SimEffects call; must be idempotent (it is repeated when a restart finishes the job). */
   effect(): Promise<void>;
   /** Applies the successful end state. */
@@ -90,6 +92,10 @@ export function jobSteps(world: World, effects: SimEffects, plan: JobPlan): JobS
     case 'attachNics':
       return plan.nicIds.map((id) => ({
         resourceId: id,
+        prepare: async () => {
+          const nic = world.nics[id];
+          if (nic) await effects.prepareAttachNic?.(effectsNic(nic), effectsInstance(world, plan.instanceId));
+        },
         effect: async () => {
           const nic = world.nics[id];
           if (nic) await effects.attachNic(effectsNic(nic), effectsInstance(world, plan.instanceId));

@@ -94,6 +94,8 @@ export class RealEffects implements SimEffects {
   private readonly vpc: string;
   private readonly fs: RealEffectsFs;
   private readonly locks = new KeyedLock();
+  /** NICs prepareAttachNic found clear to plug in one step, as `<mac>@<netns>`. */
+  private readonly clearToPlug = new Set<string>();
 
   constructor(options: RealEffectsOptions) {
     this.runner = options.runner;
@@ -239,6 +241,22 @@ export class RealEffects implements SimEffects {
     });
   }
 
+  async prepareAttachNic(nic: EffectsNic, instance: EffectsInstance): Promise<void> {
+    const mac = validNicMac(nic.nicId);
+    const bridge = bridgeName(validVxnetId(nic.vxnetId));
+    const netns = instance.netns === undefined ? undefined : validNetnsName(instance.netns);
+    // The one-step plug creates the pair from the VPC side, which needs the instance namespace by name.
+    if (netns === undefined) return;
+    const [namespaces, vpcLinks, instanceLinks] = await Promise.all([this.netnsList(), this.linksIfPresent(this.vpc), this.linksIfPresent(netns)]);
+    const clear =
+      namespaces.includes(this.vpc) &&
+      namespaces.includes(netns) &&
+      vpcLinks.some((link) => link.ifname === bridge) &&
+      !vpcLinks.some((link) => link.ifname === vpcLinkName(mac)) &&
+      !instanceLinks.some((link) => link.address === mac);
+    if (clear) this.clearToPlug.add(`${mac}@${netns}`);
+  }
+
   async attachNic(nic: EffectsNic, instance: EffectsInstance): Promise<void> {
     const mac = validNicMac(nic.nicId);
     const vxnetId = validVxnetId(nic.vxnetId);
@@ -249,6 +267,16 @@ export class RealEffects implements SimEffects {
     const instanceEnd = instanceLinkName(this.prefix, mac);
     const where = netns === undefined ? 'the root namespace' : `namespace ${netns}`;
     await this.locks.run(`nic:${mac}`, async () => {
+      if (netns !== undefined && this.clearToPlug.delete(`${mac}@${netns}`)) {
+        // Checked while the job was pending: make both ends and join the switch in one command. Anything that changed
+        // meanwhile makes it fail, and the step-by-step path below sorts out what is there.
+        const batch = [
+          `link add name ${switchEnd} type veth peer name ${instanceEnd} address ${mac} netns ${netns}`,
+          `link set dev ${switchEnd} master ${bridge} up`,
+        ];
+        const result = await this.runner.run('ip', ['-n', this.vpc, '-batch', '-'], { input: `${batch.join('\n')}\n` });
+        if (result.exitCode === 0) return;
+      }
       if (!(await this.netnsList()).includes(this.vpc)) throw this.missingSwitch(vxnetId, bridge);
       const vpcLinks = await this.links(this.vpc);
       if (!vpcLinks.some((link) => link.ifname === bridge)) throw this.missingSwitch(vxnetId, bridge);

@@ -255,6 +255,30 @@ describe.skipIf(!isRoot)('RealEffects on a real kernel (root)', () => {
     expect(await exists(path.join(tmp, 'by-id', 'i-e2einst3'))).toBe(false);
   });
 
+  it('plugs a NIC it prepared for while the job was pending with one ip command, and step by step when things changed since', async () => {
+    const vxnet: EffectsVxnet = { vxnetId: 'vxnet-e2ep', cidr: '10.91.4.0/24', gateway: '10.91.4.1' };
+    const ipCalls: string[][] = [];
+    const counting = { run: (command: string, args: readonly string[], options?: Parameters<typeof runner.run>[2]) => (ipCalls.push([command, ...args]), runner.run(command, args, options)) };
+    effects = new RealEffects({ runner: counting, dataDir: path.join(tmp, 'data'), deviceRoot: path.join(tmp, 'by-id'), namePrefix: prefix });
+    await effects.ensureVxnet(vxnet);
+    const ns = await addNamespace('p');
+    const nic = { nicId: randomMac(), vxnetId: vxnet.vxnetId, privateIp: '10.91.4.10' };
+    await effects.prepareAttachNic(nic, { instanceId: 'i-e2eprep1', netns: ns });
+    ipCalls.length = 0;
+    await effects.attachNic(nic, { instanceId: 'i-e2eprep1', netns: ns });
+    expect(ipCalls).toHaveLength(1);
+    expect((await linksIn(ns)).filter((link) => link.address === nic.nicId)).toHaveLength(1);
+    expect((await linksIn(`${prefix}-vpc`)).find((link) => link.ifname === `v${nic.nicId.slice(6).replaceAll(':', '')}`)).toBeDefined();
+
+    // Prepared, then plugged by someone else (a restart finishing the job): the one command fails and the careful path
+    // finds the NIC already plugged, leaving one link.
+    await effects.detachNic(nic, { instanceId: 'i-e2eprep1', netns: ns });
+    await effects.prepareAttachNic(nic, { instanceId: 'i-e2eprep1', netns: ns });
+    await new RealEffects({ runner, dataDir: path.join(tmp, 'data'), deviceRoot: path.join(tmp, 'by-id'), namePrefix: prefix }).attachNic(nic, { instanceId: 'i-e2eprep1', netns: ns });
+    await effects.attachNic(nic, { instanceId: 'i-e2eprep1', netns: ns });
+    expect((await linksIn(ns)).filter((link) => link.address === nic.nicId)).toHaveLength(1);
+  });
+
   it('plugs NICs into vxnet switches: instances reach their gateway and each other across vxnets, detach and cleanup leave nothing', async () => {
     const vxnetA: EffectsVxnet = { vxnetId: 'vxnet-e2ea', cidr: '10.91.1.0/24', gateway: '10.91.1.1' };
     const vxnetB: EffectsVxnet = { vxnetId: 'vxnet-e2eb', cidr: '10.91.2.0/24', gateway: '10.91.2.1' };
