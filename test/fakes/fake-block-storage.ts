@@ -71,7 +71,7 @@ export class FakeBlockStorage implements BlockStorage {
     return { items: live.slice(offset, offset + limit).map((v) => ({ ...v })), total: live.length };
   }
 
-  async createVolume(spec: VolumeSpec, _signal?: AbortSignal, onStarted?: (volumeId: string) => void): Promise<CreatedVolume> {
+  async createVolume(spec: VolumeSpec, _signal?: AbortSignal, onIdentified?: (volumeId: string) => void): Promise<CreatedVolume> {
     this.track('createVolume');
     if (spec.source?.kind === 'snapshot' && !this.snapshots.has(spec.source.id)) {
       throw new StorageError('NotFound', `snapshot ${spec.source.id} not found`);
@@ -90,7 +90,7 @@ export class FakeBlockStorage implements BlockStorage {
       ...(spec.tags.length === 0 ? {} : { tags: [...spec.tags] }),
     };
     this.volumes.set(volume.id, volume);
-    onStarted?.(volume.id);
+    onIdentified?.(volume.id);
     const failure = this.failNext.get('createVolume:wait');
     if (failure !== undefined) {
       this.failNext.delete('createVolume:wait');

@@ -96,12 +96,13 @@ export interface BlockStorage {
   /** Live volumes, a page at a time, in a stable order. */
   listVolumes(offset: number, limit: number, signal?: AbortSignal): Promise<Page<StoredVolume>>;
   /**
-   * Creates the volume (empty, from a snapshot, or a clone) and waits until it is available; `onStarted` gets the new
-   * id as soon as the cloud has accepted the create, so a retry after a failed wait finds it instead of making another.
-   * An empty volume's name is checked once it exists: when an older volume already carries the name (a name index
-   * that missed it), the new one is deleted and the older one answered with `created` false.
+   * Creates the volume (empty, from a snapshot, or a clone) and waits until it is available. `onIdentified` learns
+   * which volume carries the name as soon as that is known (the new id once the cloud accepted the create), so a retry
+   * after a failed wait finds it instead of making another. An empty volume's name is checked once it exists: when an
+   * older volume already carries the name (a name index that missed it), the new one is deleted and the older one
+   * answered with `created` false.
    */
-  createVolume(spec: VolumeSpec, signal?: AbortSignal, onStarted?: (volumeId: string) => void): Promise<CreatedVolume>;
+  createVolume(spec: VolumeSpec, signal?: AbortSignal, onIdentified?: (volumeId: string) => void): Promise<CreatedVolume>;
   /** Attaches tags to the volume (tags it already carries are fine). */
   attachTags(volumeId: string, tags: readonly string[], signal?: AbortSignal): Promise<void>;
   /** Records on the volume where its data came from (idempotent), so a repeated CreateVolume can check it. */

@@ -115,10 +115,10 @@ export class QingCloudBlockStorage implements BlockStorage {
     return { items: page.items.map((v) => toStoredVolume(v, this.zone)), total: page.totalCount };
   }
 
-  async createVolume(spec: VolumeSpec, signal?: AbortSignal, onStarted?: (volumeId: string) => void): Promise<CreatedVolume> {
+  async createVolume(spec: VolumeSpec, signal?: AbortSignal, onIdentified?: (volumeId: string) => void): Promise<CreatedVolume> {
     const source = spec.source;
-    if (source === undefined) return this.createEmptyVolume(spec, signal, onStarted);
-    return { volume: await this.createVolumeFromSource(spec, source, signal, onStarted), created: true };
+    if (source === undefined) return this.createEmptyVolume(spec, signal, onIdentified);
+    return { volume: await this.createVolumeFromSource(spec, source, signal, onIdentified), created: true };
   }
 
   /**
@@ -127,7 +127,7 @@ export class QingCloudBlockStorage implements BlockStorage {
    * older one wins and the younger deletes itself, so two attempts never delete each other's; same-second twins are
    * both kept and reported.
    */
-  private async createEmptyVolume(spec: VolumeSpec, signal?: AbortSignal, onStarted?: (volumeId: string) => void): Promise<CreatedVolume> {
+  private async createEmptyVolume(spec: VolumeSpec, signal?: AbortSignal, onIdentified?: (volumeId: string) => void): Promise<CreatedVolume> {
     const what = `create volume ${spec.name}`;
     const created = await this.call(what, () =>
       this.sdk.api.volumes.createVolumes(
@@ -137,7 +137,7 @@ export class QingCloudBlockStorage implements BlockStorage {
     );
     const id = created.volumeIds[0];
     if (id === undefined) throw new StorageError('Internal', `CreateVolumes for ${spec.name} answered without a volume id`);
-    onStarted?.(id);
+    onIdentified?.(id);
     const { jobId } = created;
     const { mine, others } = await this.call(what, () =>
       this.sdk.waiter.watch(jobId, (sig) => this.namesakesOnceCreated(spec.name, id, jobId, sig), {
@@ -149,7 +149,7 @@ export class QingCloudBlockStorage implements BlockStorage {
     );
     const older = others.find((v) => v.create_time < mine.create_time);
     if (older !== undefined) {
-      onStarted?.(older.volume_id);
+      onIdentified?.(older.volume_id);
       await this.deleteDuplicate(spec.name, id, older.volume_id, signal);
       return { volume: toStoredVolume(older, this.zone), created: false };
     }
@@ -189,10 +189,10 @@ export class QingCloudBlockStorage implements BlockStorage {
     spec: VolumeSpec,
     source: NonNullable<VolumeSpec['source']>,
     signal?: AbortSignal,
-    onStarted?: (volumeId: string) => void,
+    onIdentified?: (volumeId: string) => void,
   ): Promise<StoredVolume> {
     const waitFor = (jobId: string, jobAction: string, id: string, what: string): Promise<unknown> => {
-      onStarted?.(id);
+      onIdentified?.(id);
       return this.call(what, () => this.sdk.waiter.wait(jobId, { jobAction, resourceIds: [id], timeoutMs: this.jobTimeoutMs, signal }));
     };
     let id: string;
