@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import path from 'node:path';
 import { killWithParent } from '../shared/reap.js';
-import { findPackageRoot, loadCsiPackage } from '../csi/proto.js';
+import { findPackageRoot } from '../csi/proto.js';
+import { loadCsiPackage } from '../csi/proto-package.js';
 
 /** A qingcloud-csi process started from dist/, and gRPC clients on its socket. */
 export interface DriverProcess {

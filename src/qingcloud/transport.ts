@@ -64,8 +64,8 @@ class TransportTimeout extends Error {}
 
 /**
  * The real HttpTransport: node:http(s) with keep-alive agents, a connect timeout, one deadline per request, abortable.
- * Node's built-in client rather than undici: undici's HTTP parser is WebAssembly, whose compilation alone took ~35 MiB
- * at its peak and kept ~10 MiB resident, and its code was 40% of each bundle (docs/memory.md).
+ * Node's built-in client rather than undici: undici parses HTTP in WebAssembly, whose compilation peaked at ~35 MiB
+ * and kept ~10 MiB resident, and its code was 40% of each bundle; the driver and daemon have 60 MiB budgets.
  */
 export class NodeHttpTransport implements HttpTransport {
   private readonly agents: { http: HttpAgent; https: HttpsAgent };
