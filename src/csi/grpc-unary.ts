@@ -128,17 +128,28 @@ function handleStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, m
     clearTimeout(deadlineTimer);
     const head = { [constants.HTTP2_HEADER_STATUS]: 200, [constants.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc+proto' };
     const status = { 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(details) };
-    if (body === undefined) {
-      // Trailers-only: one HEADERS frame carries the status.
-      stream.respond({ ...head, ...status }, { endStream: true });
-      return;
+    // The peer can reset the stream at any moment; a write that loses that race only ends this call.
+    try {
+      if (body === undefined) {
+        // Trailers-only: one HEADERS frame carries the status.
+        stream.respond({ ...head, ...status }, { endStream: true });
+        return;
+      }
+      stream.respond(head, { waitForTrailers: true });
+      stream.once('wantTrailers', () => {
+        try {
+          stream.sendTrailers(status);
+        } catch {
+          stream.destroy();
+        }
+      });
+      const prefix = Buffer.alloc(5);
+      prefix.writeUInt32BE(body.length, 1);
+      stream.write(prefix);
+      stream.end(body);
+    } catch {
+      stream.destroy();
     }
-    stream.respond(head, { waitForTrailers: true });
-    stream.once('wantTrailers', () => stream.sendTrailers(status));
-    const prefix = Buffer.alloc(5);
-    prefix.writeUInt32BE(body.length, 1);
-    stream.write(prefix);
-    stream.end(body);
   };
 
   const controller = new AbortController();
