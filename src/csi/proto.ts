@@ -1,21 +1,18 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadPackageDefinition, type ServiceClientConstructor, type ServiceDefinition } from '@grpc/grpc-js';
-import { loadSync, type Options, type PackageDefinition } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
+import descriptor from 'protobufjs/google/protobuf/descriptor.json' with { type: 'json' };
 import { BaseError, messageOf, type BaseErrorOptions } from '../shared/errors.js';
-import { CONTROLLER_METHODS, IDENTITY_METHODS, NODE_METHODS } from './csi-types.js';
 
 /** Location of the CSI proto inside the repository (and the image). */
 export const CSI_PROTO_RELATIVE_PATH = join('proto', 'csi', 'v1', 'csi.proto');
 
 /**
- * proto-loader options every CSI endpoint uses; src/csi/csi-types.ts describes the JS shapes they
- * produce (snake_case keys, int64 and enums as strings, proto3 defaults filled in, oneof names).
+ * How decoded CSI messages look in JS (src/csi/csi-types.ts describes the shapes): int64 and enums as strings,
+ * proto3 defaults filled in, oneof names set. Field names stay snake_case (the root is loaded with keepCase).
  */
-export const CSI_LOADER_OPTIONS: Readonly<Options> = Object.freeze({
-  keepCase: true,
+export const CSI_CONVERSION_OPTIONS: Readonly<protobuf.IConversionOptions> = Object.freeze({
   longs: String,
   enums: String,
   defaults: true,
@@ -115,23 +112,8 @@ export function csiProtoPath(moduleUrl: string = import.meta.url): string {
 }
 
 /** Include directories for csi.proto: its own tree. google/protobuf/* imports resolve to the copies bundled with protobufjs. */
-function includeDirsFor(protoPath: string): string[] {
+export function includeDirsFor(protoPath: string): string[] {
   return [join(dirname(protoPath), '..', '..')];
-}
-
-/** The three CSI services as grpc-js needs them for `Server.addService` and client constructors. */
-export interface CsiPackage {
-  /** The whole definition, e.g. for gRPC reflection. */
-  packageDefinition: PackageDefinition;
-  identity: ServiceDefinition;
-  controller: ServiceDefinition;
-  node: ServiceDefinition;
-  /** Client constructors (tests, health checks): `new clients.node('unix:///x.sock', credentials)`. */
-  clients: {
-    identity: ServiceClientConstructor;
-    controller: ServiceClientConstructor;
-    node: ServiceClientConstructor;
-  };
 }
 
 /** Options of loadCsiPackage / loadCsiRoot. */
@@ -141,63 +123,13 @@ export interface LoadCsiOptions {
 }
 
 /**
- * Loads csi.proto with CSI_LOADER_OPTIONS and returns the Identity, Controller and Node services.
- * Throws CsiProtoError when the file is missing, does not parse, or a service's methods differ from
- * the ones src/csi/csi-types.ts describes.
- */
-export function loadCsiPackage(options: LoadCsiOptions = {}): CsiPackage {
-  const protoPath = options.protoPath ?? csiProtoPath();
-  let packageDefinition: PackageDefinition;
-  try {
-    packageDefinition = loadSync(protoPath, { ...CSI_LOADER_OPTIONS, includeDirs: includeDirsFor(protoPath) });
-  } catch (err) {
-    throw new CsiProtoError('CSI_PROTO_INVALID', `cannot load CSI proto ${protoPath}: ${messageOf(err)}; fix or restore the file`, {
-      cause: err,
-    });
-  }
-  const grpcObject = loadPackageDefinition(packageDefinition);
-  const identity = serviceClient(grpcObject, 'Identity', IDENTITY_METHODS, protoPath);
-  const controller = serviceClient(grpcObject, 'Controller', CONTROLLER_METHODS, protoPath);
-  const node = serviceClient(grpcObject, 'Node', NODE_METHODS, protoPath);
-  return {
-    packageDefinition,
-    identity: identity.service,
-    controller: controller.service,
-    node: node.service,
-    clients: { identity, controller, node },
-  };
-}
-
-function serviceClient(
-  grpcObject: ReturnType<typeof loadPackageDefinition>,
-  name: string,
-  expected: readonly string[],
-  protoPath: string,
-): ServiceClientConstructor {
-  const ns = (grpcObject.csi as Record<string, unknown> | undefined)?.v1 as Record<string, unknown> | undefined;
-  const candidate = ns?.[name];
-  if (typeof candidate !== 'function' || !('service' in candidate)) {
-    throw new CsiProtoError('CSI_PROTO_INVALID', `CSI proto ${protoPath} defines no service csi.v1.${name}; restore the file`);
-  }
-  const ctor = candidate as ServiceClientConstructor;
-  const actual = Object.keys(ctor.service);
-  const missing = expected.filter((m) => !actual.includes(m));
-  const extra = actual.filter((m) => !expected.includes(m));
-  if (missing.length > 0 || extra.length > 0) {
-    throw new CsiProtoError(
-      'CSI_PROTO_INVALID',
-      `CSI proto ${protoPath}: service csi.v1.${name} does not match src/csi/csi-types.ts (missing: ${missing.join(', ') || 'none'}; unexpected: ${extra.join(', ') || 'none'}); update both together`,
-    );
-  }
-  return ctor;
-}
-
-/**
  * csi.proto as a protobufjs reflection root (snake_case field names, custom options such as
  * `(csi_secret)` kept), for tests and tooling that need field numbers or to encode fixtures.
  */
 export function loadCsiRoot(options: LoadCsiOptions = {}): protobuf.Root {
   const protoPath = options.protoPath ?? csiProtoPath();
+  // protobufjs ships descriptor.proto only as JSON; csi.proto imports it for its field options.
+  protobuf.common('descriptor', (descriptor as { nested: { google: { nested: { protobuf: { nested: protobuf.INamespace['nested'] } } } } }).nested.google.nested.protobuf.nested!);
   try {
     const root = new protobuf.Root();
     const includeDirs = includeDirsFor(protoPath);

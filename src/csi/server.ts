@@ -1,8 +1,9 @@
-import { Server, ServerCredentials, status as GrpcStatus, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { lstat, unlink, chmod } from 'node:fs/promises';
+import type protobuf from 'protobufjs';
 import type { Logger } from '../shared/log.js';
 import { isErrno } from '../shared/errors.js';
-import { loadCsiPackage, redactCsiMessage } from './proto.js';
+import { GRPC_STATUS, GrpcStatusError, serveUnary, type UnaryMethod } from './grpc-unary.js';
+import { CSI_CONVERSION_OPTIONS, CsiProtoError, loadCsiRoot, redactCsiMessage } from './proto.js';
 import { CONTROLLER_METHODS, IDENTITY_METHODS, NODE_METHODS } from './csi-types.js';
 import { grpcCode, toCsiStatus } from './status.js';
 import { CsiError, type CsiStatus } from './errors.js';
@@ -28,7 +29,7 @@ export interface RunningCsiServer {
 }
 
 /**
- * Most UTF-8 bytes of a status message on the wire. grpc-js sends it percent-encoded in an HTTP/2 trailer; one larger
+ * Most UTF-8 bytes of a status message on the wire. It goes percent-encoded in an HTTP/2 trailer; one larger
  * than the peer's header limit (8 KiB by default) does not fail the call but stalls it and the connection until the
  * caller's deadline. Messages can quote request values (paths, parameter lists), so they are cut here.
  */
@@ -63,30 +64,26 @@ export function socketPathOf(endpoint: string): string {
 export async function startCsiServer(endpoint: string, services: CsiServices, logger: Logger, observe?: RpcObserver): Promise<RunningCsiServer> {
   const socketPath = socketPathOf(endpoint);
   await removeStaleSocket(socketPath);
-  const pkg = loadCsiPackage();
-  const server = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
-  server.addService(pkg.identity, wrap('Identity', IDENTITY_METHODS, services.identity, logger, observe));
-  server.addService(pkg.controller, wrap('Controller', CONTROLLER_METHODS, services.controller, logger, observe));
-  server.addService(pkg.node, wrap('Node', NODE_METHODS, services.node, logger, observe));
-  await new Promise<void>((resolve, reject) => {
-    server.bindAsync(`unix://${socketPath}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
-  });
+  const root = loadCsiRoot();
+  const methods = new Map<string, UnaryMethod>();
+  const table: [string, readonly string[], Handlers | undefined][] = [
+    ['Identity', IDENTITY_METHODS, services.identity],
+    ['Controller', CONTROLLER_METHODS, services.controller],
+    ['Node', NODE_METHODS, services.node],
+  ];
+  for (const [name, names, handlers] of table) {
+    for (const [method, rpc] of serviceMethods(root, name, names)) {
+      methods.set(`/csi.v1.${name}/${method}`, { ...codec(rpc), call: wrap(name, method, handlers, logger, observe) });
+    }
+  }
+  const server = await serveUnary(socketPath, methods, { maxReceiveBytes: 4 * 1024 * 1024 });
   // Only root (kubelet, the sidecars) talks to the driver.
   await chmod(socketPath, 0o660);
   logger.info({ socket: socketPath }, 'CSI server listening');
   return {
     socketPath,
     stop: async (graceMs = 30_000) => {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await server.close(graceMs);
       await unlink(socketPath).catch(() => undefined);
     },
   };
@@ -102,35 +99,50 @@ async function removeStaleSocket(path: string): Promise<void> {
   }
 }
 
-function wrap(service: string, methods: readonly string[], handlers: Handlers | undefined, logger: Logger, observe?: RpcObserver): UntypedServiceImplementation {
-  const impl: UntypedServiceImplementation = {};
-  for (const method of methods) {
-    const fn = handlers?.[method];
-    impl[method] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-      if (typeof fn !== 'function') {
-        callback({ code: GrpcStatus.UNIMPLEMENTED, details: `${service}.${method} is not served by this plugin instance` });
-        return;
-      }
-      const controller = new AbortController();
-      call.on('cancelled', () => controller.abort(new Error(`${method} cancelled by the caller`)));
-      const started = Date.now();
-      Promise.resolve()
-        .then(() => (fn as (req: unknown, ctx: { signal: AbortSignal }) => Promise<unknown>).call(handlers, call.request, { signal: controller.signal }))
-        .then(
-          (response) => {
-            logger.debug({ rpc: method, ms: Date.now() - started }, 'rpc ok');
-            observe?.(method, 'OK', (Date.now() - started) / 1000);
-            callback(null, response);
-          },
-          (err: unknown) => {
-            const { status, message } = toCsiStatus(err);
-            const level = status === 'INTERNAL' ? 'error' : 'warn';
-            logger[level]({ rpc: method, status, ms: Date.now() - started, request: redactCsiMessage(call.request), err }, message);
-            observe?.(method, status, (Date.now() - started) / 1000);
-            callback({ code: grpcCode(status), details: boundedDetails(message) });
-          },
-        );
-    };
+/** The methods of csi.v1.<name>, checked against the list src/csi/csi-types.ts describes. */
+function serviceMethods(root: protobuf.Root, name: string, expected: readonly string[]): [string, protobuf.Method][] {
+  const service = root.lookupService(`csi.v1.${name}`);
+  const actual = Object.keys(service.methods);
+  const missing = expected.filter((m) => !actual.includes(m));
+  const extra = actual.filter((m) => !expected.includes(m));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new CsiProtoError(
+      'CSI_PROTO_INVALID',
+      `CSI proto: service csi.v1.${name} does not match src/csi/csi-types.ts (missing: ${missing.join(', ') || 'none'}; unexpected: ${extra.join(', ') || 'none'}); update both together`,
+    );
   }
-  return impl;
+  return expected.map((m) => [m, service.methods[m]!.resolve() as protobuf.Method]);
+}
+
+/** Wire codec of one method, converting like the clients' proto-loader (CSI_CONVERSION_OPTIONS). */
+function codec(rpc: protobuf.Method): Pick<UnaryMethod, 'decode' | 'encode'> {
+  const request = rpc.resolvedRequestType!;
+  const response = rpc.resolvedResponseType!;
+  return {
+    decode: (bytes) => request.toObject(request.decode(bytes), CSI_CONVERSION_OPTIONS),
+    encode: (message) => response.encode(response.fromObject(message as Record<string, unknown>)).finish(),
+  };
+}
+
+/** One RPC: runs the handler, maps its error to a status once, logs it once and reports it to the observer. */
+function wrap(service: string, method: string, handlers: Handlers | undefined, logger: Logger, observe?: RpcObserver): UnaryMethod['call'] {
+  const fn = handlers?.[method];
+  return async (request, signal) => {
+    if (typeof fn !== 'function') {
+      throw new GrpcStatusError(GRPC_STATUS.UNIMPLEMENTED, `${service}.${method} is not served by this plugin instance`);
+    }
+    const started = Date.now();
+    try {
+      const response = await (fn as (req: unknown, ctx: { signal: AbortSignal }) => Promise<unknown>).call(handlers, request, { signal });
+      logger.debug({ rpc: method, ms: Date.now() - started }, 'rpc ok');
+      observe?.(method, 'OK', (Date.now() - started) / 1000);
+      return response;
+    } catch (err) {
+      const { status, message } = toCsiStatus(err);
+      const level = status === 'INTERNAL' ? 'error' : 'warn';
+      logger[level]({ rpc: method, status, ms: Date.now() - started, request: redactCsiMessage(request), err }, message);
+      observe?.(method, status, (Date.now() - started) / 1000);
+      throw new GrpcStatusError(grpcCode(status), boundedDetails(message));
+    }
+  };
 }

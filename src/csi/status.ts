@@ -1,6 +1,6 @@
-import { status as GrpcStatus } from '@grpc/grpc-js';
 import { OperationConflictError, OperationDetachedError } from '../shared/inflight.js';
 import { CsiError, type CsiStatus } from './errors.js';
+import { GRPC_STATUS } from './grpc-unary.js';
 import { MountError, type MountErrorKind } from './mount/mount-error.js';
 import { StorageError, type StorageErrorKind } from './storage/block-storage.js';
 
@@ -38,7 +38,7 @@ export function toCsiStatus(err: unknown): { status: CsiStatus; message: string 
   return { status: 'INTERNAL', message: `internal error: ${message}` };
 }
 
-/** The numeric gRPC code of a CSI status (grpc-js turns non-numeric codes into UNKNOWN, so map explicitly). */
-export function grpcCode(status: CsiStatus): GrpcStatus {
-  return GrpcStatus[status];
+/** The numeric gRPC code of a CSI status. */
+export function grpcCode(status: CsiStatus): number {
+  return GRPC_STATUS[status];
 }

@@ -9,7 +9,7 @@ import { QingCloudClient } from './client.js';
 import type { QingCloudConfig } from './config.js';
 import { SdkMetrics } from './metrics.js';
 import type { RetryPolicy } from './retry.js';
-import { UndiciTransport, type HttpTransport } from './transport.js';
+import { NodeHttpTransport, type HttpTransport } from './transport.js';
 import { JobWaiter, type JobWaiterOptions } from './waiter.js';
 
 export * from './errors.js';
@@ -43,7 +43,7 @@ export * from './actions/quotas.js';
 export interface CreateQingCloudOptions {
   config: QingCloudConfig;
   clock?: Clock;
-  /** Default: an UndiciTransport owned (and closed) by the returned object; a passed transport is the caller's. */
+  /** Default: a NodeHttpTransport owned (and closed) by the returned object; a passed transport is the caller's. */
   transport?: HttpTransport;
   logger?: Logger;
   /** Request budget: options, a shared bucket, or null for none. Default DEFAULT_BUDGET. */
@@ -72,7 +72,7 @@ export function createQingCloud(options: CreateQingCloudOptions): QingCloud {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger();
   const ownTransport = options.transport === undefined;
-  const transport = options.transport ?? new UndiciTransport({ connectTimeoutMs: options.config.connectionTimeoutMs });
+  const transport = options.transport ?? new NodeHttpTransport({ connectTimeoutMs: options.config.connectionTimeoutMs });
   const metrics = options.metrics ?? new SdkMetrics();
   const budget =
     options.budget === null ? null : options.budget instanceof TokenBucket ? options.budget : new TokenBucket(options.budget, clock);

@@ -1,4 +1,5 @@
-import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { messageOf } from '../shared/errors.js';
 import { QingCloudTransportError } from './errors.js';
 
@@ -28,14 +29,13 @@ export interface HttpTransport {
   close?(): Promise<void>;
 }
 
-/** Options of UndiciTransport. */
-export interface UndiciTransportOptions {
+/** Options of NodeHttpTransport. */
+export interface NodeHttpTransportOptions {
   connectTimeoutMs?: number;
+  /** How long an idle keep-alive socket is kept. */
   keepAliveTimeoutMs?: number;
   /** Sockets per origin. */
   connections?: number;
-  /** Use this dispatcher (e.g. a MockAgent in tests) instead of creating an Agent; close() closes it. */
-  dispatcher?: Dispatcher;
 }
 
 /** The URL without its query, which holds the signature. */
@@ -44,7 +44,7 @@ export function redactUrl(url: string): string {
   return cut === -1 ? url : url.slice(0, cut);
 }
 
-/** Replaces signature values in free text (undici error messages may quote the request path). */
+/** Replaces signature values in free text (socket error messages may quote the request path). */
 export function scrubSignature(text: string): string {
   return text.replace(/signature=[^&\s'"]*/g, 'signature=[redacted]');
 }
@@ -59,58 +59,77 @@ function scrubbedCause(err: unknown): unknown {
   return copy;
 }
 
-/** The real HttpTransport: keep-alive undici Agent, connect/header/body timeouts, abortable. */
-export class UndiciTransport implements HttpTransport {
-  private readonly agent: Dispatcher;
+/** Why a request was cut short by one of the transport's own timers. */
+class TransportTimeout extends Error {}
 
-  constructor(options: UndiciTransportOptions = {}) {
-    this.agent =
-      options.dispatcher ??
-      new Agent({
-        connect: { timeout: options.connectTimeoutMs ?? 10_000 },
-        keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
-        connections: options.connections ?? 16,
-      });
+/**
+ * The real HttpTransport: node:http(s) with keep-alive agents, a connect timeout, one deadline per request, abortable.
+ * Node's built-in client rather than undici: undici parses HTTP in WebAssembly, whose compilation peaked at ~35 MiB
+ * and kept ~10 MiB resident, and its code was 40% of each bundle; the driver and daemon have 60 MiB budgets.
+ */
+export class NodeHttpTransport implements HttpTransport {
+  private readonly agents: { http: HttpAgent; https: HttpsAgent };
+  private readonly connectTimeoutMs: number;
+
+  constructor(options: NodeHttpTransportOptions = {}) {
+    const agentOptions = {
+      keepAlive: true,
+      maxSockets: options.connections ?? 16,
+      // Idle sockets close after this; sockets of running requests only get the request deadline.
+      timeout: options.keepAliveTimeoutMs ?? 30_000,
+      scheduling: 'lifo' as const,
+    };
+    this.agents = { http: new HttpAgent(agentOptions), https: new HttpsAgent(agentOptions) };
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   }
 
   async send(req: HttpRequest): Promise<HttpResponse> {
     const action = req.action ?? 'API';
     const target = new URL(req.url);
-    // One deadline for connect + headers + body; undici's own timeouts only cover each phase. The caller's signal is
-    // linked by hand and unlinked afterwards: AbortSignal.any would leave a listener per request on a long-lived signal.
+    const https = target.protocol === 'https:';
+    // One deadline for connect + headers + body. The caller's signal is linked by hand and unlinked afterwards:
+    // AbortSignal.any would leave a listener per request on a long-lived signal.
     const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new Error(`timed out after ${req.timeoutMs} ms`)), req.timeoutMs);
+    const timer = setTimeout(() => deadline.abort(new TransportTimeout(`timed out after ${req.timeoutMs} ms`)), req.timeoutMs);
     const onCallerAbort = (): void => deadline.abort(req.signal?.reason);
     if (req.signal?.aborted === true) onCallerAbort();
     else req.signal?.addEventListener('abort', onCallerAbort, { once: true });
-    const signal = deadline.signal;
     try {
-      const res = await this.agent.request({
-        origin: target.origin,
-        path: `${target.pathname}${target.search}`,
-        method: req.method,
-        headers: req.headers,
-        body: req.body,
-        signal,
-        headersTimeout: req.timeoutMs,
-        bodyTimeout: req.timeoutMs,
+      return await new Promise<HttpResponse>((resolve, reject) => {
+        const options = {
+          method: req.method,
+          headers: req.body === undefined ? req.headers : { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) },
+          signal: deadline.signal,
+        };
+        const onResponse = (res: IncomingMessage): void => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', reject);
+          res.on('end', () => {
+            const contentType = res.headers['content-type'];
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), contentType: contentType ?? '' });
+          });
+        };
+        const request = https
+          ? httpsRequest(target, { ...options, agent: this.agents.https }, onResponse)
+          : httpRequest(target, { ...options, agent: this.agents.http }, onResponse);
+        request.on('error', reject);
+        request.on('socket', (socket) => {
+          if (!socket.connecting) return;
+          const connectTimer = setTimeout(
+            () => request.destroy(new TransportTimeout(`connect timed out after ${this.connectTimeoutMs} ms`)),
+            this.connectTimeoutMs,
+          );
+          socket.once(https ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
+          socket.once('close', () => clearTimeout(connectTimer));
+        });
+        request.end(req.body);
       });
-      const body = await res.body.text();
-      const contentType = res.headers['content-type'];
-      return {
-        status: res.statusCode,
-        body,
-        contentType: Array.isArray(contentType) ? (contentType[0] ?? '') : (contentType ?? ''),
-      };
     } catch (err) {
       // A caller's abort is not a transport failure: surface the caller's reason unchanged.
       if (req.signal?.aborted === true) throw req.signal.reason;
-      const timedOut =
-        deadline.signal.aborted ||
-        err instanceof undiciErrors.ConnectTimeoutError ||
-        err instanceof undiciErrors.HeadersTimeoutError ||
-        err instanceof undiciErrors.BodyTimeoutError;
-      const what = timedOut ? `timed out after ${req.timeoutMs} ms` : scrubSignature(messageOf(err));
+      const reason: unknown = deadline.signal.aborted ? deadline.signal.reason : err;
+      const what = reason instanceof TransportTimeout ? reason.message : scrubSignature(messageOf(err));
       throw new QingCloudTransportError(
         action,
         `${req.method} ${redactUrl(req.url)}: ${what}; check the endpoint, the network and the connection timeout`,
@@ -123,6 +142,7 @@ export class UndiciTransport implements HttpTransport {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    this.agents.http.destroy();
+    this.agents.https.destroy();
   }
 }

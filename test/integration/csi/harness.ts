@@ -6,7 +6,7 @@ import { ControllerService } from '../../../src/csi/controller.js';
 import { IdentityService } from '../../../src/csi/identity.js';
 import { DeviceResolver, type DeviceLookupFs } from '../../../src/csi/mount/devices.js';
 import { NodeService } from '../../../src/csi/node.js';
-import { loadCsiPackage } from '../../../src/csi/proto.js';
+import { loadCsiPackage } from '../../../src/csi/proto-package.js';
 import { startCsiServer, type RunningCsiServer } from '../../../src/csi/server.js';
 import { QingCloudBlockStorage } from '../../../src/csi/storage/qingcloud-block-storage.js';
 import { topologyKeys } from '../../../src/csi/topology.js';

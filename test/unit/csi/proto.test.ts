@@ -10,10 +10,10 @@ import {
   CsiProtoError,
   csiProtoPath,
   findPackageRoot,
-  loadCsiPackage,
   loadCsiRoot,
   redactCsiMessage,
 } from '../../../src/csi/proto.js';
+import { loadCsiPackage } from '../../../src/csi/proto-package.js';
 import {
   CONTROLLER_METHODS,
   IDENTITY_METHODS,

@@ -1,73 +1,113 @@
-import { MockAgent } from 'undici';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QingCloudTransportError } from '../../../src/qingcloud/errors.js';
-import { UndiciTransport, redactUrl } from '../../../src/qingcloud/transport.js';
+import { NodeHttpTransport, redactUrl, scrubSignature } from '../../../src/qingcloud/transport.js';
 
-const ORIGIN = 'https://api.qingcloud.com:443';
-// URL.origin drops the default port, so the mock is keyed without it.
-const MOCK_ORIGIN = 'https://api.qingcloud.com';
-let agent: MockAgent;
-let transport: UndiciTransport;
+type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 
-beforeEach(() => {
-  agent = new MockAgent();
-  agent.disableNetConnect();
-  transport = new UndiciTransport({ dispatcher: agent });
+let server: Server;
+let origin: string;
+let handler: Handler;
+let connections: number;
+let transport: NodeHttpTransport;
+
+beforeEach(async () => {
+  connections = 0;
+  handler = (_req, _body, res) => res.end('{}');
+  server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => handler(req, body, res));
+  });
+  server.on('connection', () => connections++);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  transport = new NodeHttpTransport({ connectTimeoutMs: 1000 });
 });
 
 afterEach(async () => {
   await transport.close();
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
 });
 
-describe('UndiciTransport', () => {
+describe('NodeHttpTransport', () => {
   it('returns status, body and content type', async () => {
-    agent
-      .get(MOCK_ORIGIN)
-      .intercept({ path: '/iaas/?action=DescribeZones&signature=abc', method: 'GET' })
-      .reply(200, '{"ret_code":0}', { headers: { 'content-type': 'application/json' } });
-    const res = await transport.send({ method: 'GET', url: `${ORIGIN}/iaas/?action=DescribeZones&signature=abc`, timeoutMs: 1000 });
+    handler = (req, _body, res) => {
+      expect(req.method).toBe('GET');
+      expect(req.url).toBe('/iaas/?action=DescribeZones&signature=abc');
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ret_code":0}');
+    };
+    const res = await transport.send({ method: 'GET', url: `${origin}/iaas/?action=DescribeZones&signature=abc`, timeoutMs: 1000 });
     expect(res).toEqual({ status: 200, body: '{"ret_code":0}', contentType: 'application/json' });
   });
 
   it('sends a POST body with its headers', async () => {
-    agent
-      .get(MOCK_ORIGIN)
-      .intercept({ path: '/iaas/', method: 'POST', body: 'a=1&signature=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
-      .reply(200, '{}');
+    let seen: { method?: string; body?: string; type?: string } = {};
+    handler = (req, body, res) => {
+      seen = { method: req.method, body, type: req.headers['content-type'] };
+      res.end('{}');
+    };
     const res = await transport.send({
       method: 'POST',
-      url: `${ORIGIN}/iaas/`,
+      url: `${origin}/iaas/`,
       body: 'a=1&signature=x',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       timeoutMs: 1000,
     });
     expect(res.status).toBe(200);
+    expect(seen).toEqual({ method: 'POST', body: 'a=1&signature=x', type: 'application/x-www-form-urlencoded' });
+  });
+
+  it('answers a non-2xx status like any other', async () => {
+    handler = (_req, _body, res) => res.writeHead(503).end('busy');
+    expect(await transport.send({ method: 'GET', url: `${origin}/iaas/`, timeoutMs: 1000 })).toEqual({ status: 503, body: 'busy', contentType: '' });
+  });
+
+  it('keeps the connection for the next request', async () => {
+    await transport.send({ method: 'GET', url: `${origin}/iaas/`, timeoutMs: 1000 });
+    await transport.send({ method: 'GET', url: `${origin}/iaas/`, timeoutMs: 1000 });
+    expect(connections).toBe(1);
   });
 
   it('turns a socket failure into QingCloudTransportError without the signed query', async () => {
-    agent
-      .get(MOCK_ORIGIN)
-      .intercept({ path: /.*/, method: 'GET' })
-      .replyWithError(Object.assign(new Error('socket hang up on /iaas/?signature=SIGNATURE-VALUE'), { code: 'ECONNRESET' }));
+    handler = (req) => req.socket.destroy();
     const err = (await transport
-      .send({ method: 'GET', url: `${ORIGIN}/iaas/?signature=SIGNATURE-VALUE`, timeoutMs: 1000, action: 'DescribeVolumes' })
+      .send({ method: 'GET', url: `${origin}/iaas/?signature=SIGNATURE-VALUE`, timeoutMs: 1000, action: 'DescribeVolumes' })
       .catch((e: unknown) => e)) as QingCloudTransportError;
     expect(err).toBeInstanceOf(QingCloudTransportError);
     expect(err.action).toBe('DescribeVolumes');
-    expect(err.message).toContain(`${ORIGIN}/iaas/`);
+    expect(err.message).toContain(`${origin}/iaas/`);
     expect(err.message).toContain('socket hang up');
     expect((err.cause as { code?: string }).code).toBe('ECONNRESET');
     expect(err.message).not.toContain('SIGNATURE-VALUE');
-    expect(String((err.cause as Error).message)).not.toContain('SIGNATURE-VALUE');
+  });
+
+  it('fails a request that outlives its deadline as a timeout', async () => {
+    handler = () => undefined;
+    const err = (await transport.send({ method: 'GET', url: `${origin}/iaas/`, timeoutMs: 50, action: 'DescribeJobs' }).catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(QingCloudTransportError);
+    expect(err.message).toContain('timed out after 50 ms');
   });
 
   it('rethrows the caller abort reason unchanged', async () => {
-    agent.get(MOCK_ORIGIN).intercept({ path: /.*/, method: 'GET' }).reply(200, '{}').delay(10_000);
+    handler = () => undefined;
     const controller = new AbortController();
-    const pending = transport.send({ method: 'GET', url: `${ORIGIN}/iaas/`, timeoutMs: 60_000, signal: controller.signal }).catch((e: unknown) => e);
+    const pending = transport.send({ method: 'GET', url: `${origin}/iaas/`, timeoutMs: 60_000, signal: controller.signal }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 20));
     const reason = new Error('caller gave up');
     controller.abort(reason);
     expect(await pending).toBe(reason);
+  });
+
+  it('does not send a request whose caller already gave up', async () => {
+    const controller = new AbortController();
+    const reason = new Error('gone');
+    controller.abort(reason);
+    expect(await transport.send({ method: 'GET', url: `${origin}/iaas/`, timeoutMs: 1000, signal: controller.signal }).catch((e: unknown) => e)).toBe(reason);
+    expect(connections).toBe(0);
   });
 });
 
@@ -75,5 +115,11 @@ describe('redactUrl', () => {
   it('drops the query, which carries the signature', () => {
     expect(redactUrl('https://h:443/iaas/?a=1&signature=x')).toBe('https://h:443/iaas/');
     expect(redactUrl('https://h:443/iaas/')).toBe('https://h:443/iaas/');
+  });
+});
+
+describe('scrubSignature', () => {
+  it('replaces signature values quoted in free text', () => {
+    expect(scrubSignature("request to /iaas/?a=1&signature=SECRET failed")).toBe('request to /iaas/?a=1&signature=[redacted] failed');
   });
 });

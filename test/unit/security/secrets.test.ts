@@ -11,7 +11,7 @@ import { IdentityService } from '../../../src/csi/identity.js';
 import { CsiMetrics } from '../../../src/csi/metrics.js';
 import { DeviceResolver } from '../../../src/csi/mount/devices.js';
 import { NodeService } from '../../../src/csi/node.js';
-import { loadCsiPackage } from '../../../src/csi/proto.js';
+import { loadCsiPackage } from '../../../src/csi/proto-package.js';
 import { startCsiServer, type RunningCsiServer } from '../../../src/csi/server.js';
 import { topologyKeys } from '../../../src/csi/topology.js';
 import { createQingCloud } from '../../../src/qingcloud/index.js';
