@@ -254,7 +254,7 @@ export class JobWaiter {
       const ids = [...this.entries].filter(([, set]) => [...set].some((e) => e.probe === undefined)).map(([id]) => id);
       for (let i = 0; i < ids.length; i += this.batchSize) batches.push(ids.slice(i, i + this.batchSize));
     }
-    await Promise.all([...batches.map((batch) => this.poll(batch)), ...dueProbes.map((e) => this.runProbe(e))]);
+    await Promise.all([...batches.map((batch) => this.poll(batch, now)), ...dueProbes.map((e) => this.runProbe(e, now))]);
     const after = this.clock.now();
     for (const set of [...this.entries.values()]) {
       for (const entry of set) {
@@ -274,9 +274,12 @@ export class JobWaiter {
     }
   }
 
-  /** Learns from a finished job when jobs of its action should be polled first. */
-  private learn(entry: Entry, now: number): void {
-    const elapsed = now - entry.started;
+  /**
+   * Learns from a finished job when jobs of its action should be polled first. `sentAt` is when the poll that saw it
+   * done went out: the job was done by then, and the answer's own delay (long when many polls queue) is no part of it.
+   */
+  private learn(entry: Entry, sentAt: number): void {
+    const elapsed = sentAt - entry.started;
     const current = this.estimates.get(entry.jobAction) ?? { firstPollMs: this.firstPollDelay(entry.jobAction), floorMs: 0 };
     let { firstPollMs, floorMs } = current;
     if (entry.misses === 0) {
@@ -292,7 +295,7 @@ export class JobWaiter {
     this.sharedFirstPollMs = firstPollMs;
   }
 
-  private async runProbe(entry: Entry): Promise<void> {
+  private async runProbe(entry: Entry, sentAt: number): Promise<void> {
     let result: unknown;
     try {
       result = await entry.probe?.(this.closing.signal);
@@ -303,11 +306,11 @@ export class JobWaiter {
       return;
     }
     if (result === undefined) return;
-    this.learn(entry, this.clock.now());
+    this.learn(entry, sentAt);
     this.settle(entry, () => entry.resolve(result));
   }
 
-  private async poll(batch: string[]): Promise<void> {
+  private async poll(batch: string[], sentAt: number): Promise<void> {
     let jobs: Job[];
     try {
       jobs = await this.describe(batch, this.closing.signal);
@@ -328,7 +331,7 @@ export class JobWaiter {
         if (entry.probe !== undefined) continue;
         entry.lastStatus = job.status;
         if (job.status === 'successful') {
-          this.learn(entry, this.clock.now());
+          this.learn(entry, sentAt);
           this.settle(entry, () => entry.resolve(job));
         } else if (FAILED_JOB_STATUSES.has(job.status)) {
           const resources = entry.resourceIds.length > 0 ? entry.resourceIds : jobResourceIds(job);

@@ -146,6 +146,19 @@ describe('JobWaiter', () => {
     expect(await watched).toBeInstanceOf(ClientClosedError);
   });
 
+  it('learns from when the poll that saw a job done was sent, not from its slow answer', async () => {
+    clock = new ManualClock();
+    const slowDescribe = async (jobIds: string[]): Promise<Job[]> => {
+      await clock.advance(100); // the answer queues behind many others
+      return jobIds.map((id) => ({ job_id: id, job_action: 'AttachVolumes', status: 'successful', resource_ids: '' }));
+    };
+    waiter = new JobWaiter(slowDescribe, { clock, initialIntervalMs: 300 });
+    const done = waiter.wait('j-a', { jobAction: 'AttachVolumes', timeoutMs: 60_000 });
+    await clock.advance(300);
+    await done;
+    expect(waiter.firstPollDelay('AttachVolumes')).toBe(300 * 0.99);
+  });
+
   it('puts jobs due within the coalescing window into one poll', async () => {
     const jobs = setup();
     jobs.status.set('j-1', 'successful');
