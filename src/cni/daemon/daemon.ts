@@ -282,7 +282,8 @@ export class HostnicService {
       }
       nic = pool.takeIdle(pod);
       if (nic === undefined) nic = await this.coldNic(pod, what); // checkpointed as assigning by createAndAttach
-      else await table.flush();
+      // Need not survive a power cut: the reboot undoes the move it announces (NIC back in the host, pod netns gone).
+      else await table.flush({ durable: false });
     }
     this.crash('add:before-move');
     const spec = this.podSpec(nic, pod, serviceCidr);
@@ -348,7 +349,8 @@ export class HostnicService {
       return;
     }
     table.transition(nic.nicId, 'attached-idle');
-    await table.flush();
+    // DEL's answer does not wait for this write: until it lands, the durable releasing record has reconcile finish the DEL.
+    table.flush({ durable: false }).catch((err: unknown) => this.recordError('checkpoint after DEL', err));
     this.o.logger.info({ nic: nic.nicId, containerId: pod?.containerId }, 'NIC back in the pool');
   }
 
