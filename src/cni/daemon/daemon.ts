@@ -253,13 +253,18 @@ export class HostnicService {
       return await fn();
     } finally {
       this.podOps -= 1;
-      if (this.podOps === 0) {
-        const waiters = this.quietWaiters;
-        this.quietWaiters = [];
-        for (const wake of waiters) wake();
-      }
-      this.o.pool.kick();
+      // The answer is written later in this tick; background steps woken now would run their synchronous part first.
+      setImmediate(() => this.afterPodOp());
     }
+  }
+
+  private afterPodOp(): void {
+    if (this.podOps === 0) {
+      const waiters = this.quietWaiters;
+      this.quietWaiters = [];
+      for (const wake of waiters) wake();
+    }
+    this.o.pool.kick();
   }
 
   private async doAdd(req: AddRequest, serviceCidr: string, what: string): Promise<AddResponse> {

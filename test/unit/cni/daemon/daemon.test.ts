@@ -309,7 +309,7 @@ describe('fast path hints and background work', () => {
     expect(addSpecs()[1]?.nicName).toMatch(/^hn_[0-9a-f]{8}$/);
   });
 
-  it('quiet() waits while an ADD runs and resolves once it is answered, or after 2 s at the latest', async () => {
+  it('quiet() waits while an ADD runs and resolves after its answer went out, or after 2 s at the latest', async () => {
     const d = await world.start({ pool: { low: 1, high: 1, cooldownSeconds: 60 } });
     await d.pool.runOnce();
     const realAdd = world.net.addPod.bind(world.net);
@@ -326,6 +326,7 @@ describe('fast path hints and background work', () => {
     expect(quiet).toBe(false);
     release();
     await add;
+    expect(quiet).toBe(false); // the caller writes the answer before background steps resume
     await world.clock.advance(0);
     expect(quiet).toBe(true);
 
