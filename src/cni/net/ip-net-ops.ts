@@ -160,7 +160,7 @@ export class IpNetOps implements NetOps {
 
   private async fastAdd(s: ValidPodNetSpec): Promise<AddPodResult | undefined> {
     const pod = this.netnsTarget(s.pod);
-    const host = await this.batch(s.host, [
+    const hostSide = this.batch(s.host, [
       ['link', 'set', 'dev', s.nicName, 'down'],
       ['link', 'set', 'dev', s.nicName, 'netns', pod, 'name', s.ifName],
       ['link', 'add', 'name', s.hostVeth, 'type', 'veth', 'peer', 'name', POD_VETH_NAME, 'netns', pod],
@@ -169,8 +169,7 @@ export class IpNetOps implements NetOps {
       ['route', 'replace', `${s.ip}/32`, 'dev', s.hostVeth, 'scope', 'link', 'src', HOST_VETH_ADDRESS],
       ['link', 'show', 'dev', s.hostVeth],
     ]);
-    if (host.failedLine !== undefined) return undefined;
-    const inPod = await this.batch(s.pod, [
+    const podLines = [
       ['addr', 'flush', 'dev', s.ifName],
       ['link', 'set', 'dev', s.ifName, 'up'],
       ['addr', 'add', s.address, 'dev', s.ifName],
@@ -181,8 +180,11 @@ export class IpNetOps implements NetOps {
       ...s.hostIps.map((hostIp) => ['route', 'replace', `${hostIp}/32`, 'via', HOST_VETH_ADDRESS, 'dev', POD_VETH_NAME]),
       ['link', 'show', 'dev', s.ifName],
       ['link', 'show', 'dev', POD_VETH_NAME],
-    ]);
-    if (inPod.failedLine !== undefined) return undefined;
+    ];
+    // Started while the host side runs (its NIC move is ≈ 20 ms in the kernel); it gets its lines once the host side succeeded.
+    const podSide = this.batch(s.pod, hostSide.then((host) => (host.failedLine === undefined ? podLines : undefined)));
+    const [host, inPod] = await Promise.all([hostSide, podSide]);
+    if (host.failedLine !== undefined || inPod.failedLine !== undefined) return undefined;
     const [hostVeth] = host.shown;
     const [podInterface, podVeth] = inPod.shown;
     if (podInterface === undefined || podVeth === undefined || hostVeth === undefined) return undefined;
@@ -195,20 +197,26 @@ export class IpNetOps implements NetOps {
   }
 
   private async fastDel(s: ValidDelPodSpec, pod: ParsedNetns): Promise<DelPodResult | undefined> {
-    let link: IpLink | undefined;
-    try {
-      link = (await this.links(pod)).find((l) => l.mac === s.mac);
-    } catch {
-      return undefined;
-    }
-    if (link === undefined) return undefined;
-    const out = await this.batch(pod, [
-      ['link', 'set', 'dev', link.name, 'down'],
-      ['addr', 'flush', 'dev', link.name],
-      ['link', 'set', 'dev', link.name, 'netns', this.netnsTarget(s.host), 'name', s.stableName],
-      // Deleting the pod end removes the host end and its /32 route with it.
-      ['link', 'delete', 'dev', POD_VETH_NAME],
-    ]);
+    const found = this.links(pod).then(
+      (links) => links.find((l) => l.mac === s.mac),
+      () => undefined,
+    );
+    // The batch's process starts while the listing runs; it gets its lines once the NIC's name in the pod is known.
+    const out = await this.batch(
+      pod,
+      found.then((link) =>
+        link === undefined
+          ? undefined
+          : [
+              ['link', 'set', 'dev', link.name, 'down'],
+              ['addr', 'flush', 'dev', link.name],
+              ['link', 'set', 'dev', link.name, 'netns', this.netnsTarget(s.host), 'name', s.stableName],
+              // Deleting the pod end removes the host end and its /32 route with it.
+              ['link', 'delete', 'dev', POD_VETH_NAME],
+            ],
+      ),
+    );
+    if ((await found) === undefined) return undefined;
     if (out.failedLine === undefined) return { nic: 'returned', hostName: s.stableName, hostVethRemoved: true };
     if (out.failedLine === 4 && out.kind === 'NotFound') {
       return { nic: 'returned', hostName: s.stableName, hostVethRemoved: await this.deleteLinkIfPresent(s.host, s.hostVeth) };
@@ -218,17 +226,22 @@ export class IpNetOps implements NetOps {
 
   /**
    * Runs `ip -json -details -batch -` in `ns`; iproute2 stops at the first failing line and names it. `shown` holds the
-   * link of each `link show` line in order. Lines are argv arrays of validated tokens (no blanks, quotes or #).
+   * link of each `link show` line in order. Lines are argv arrays of validated tokens (no blanks, quotes or #). Promised
+   * lines let the process start before they are known; undefined (or invalid tokens) runs nothing and reports line 0.
    */
-  private async batch(ns: ParsedNetns | undefined, lines: readonly (readonly string[])[]): Promise<{ shown: IpLink[]; failedLine?: number; kind?: NetOpsErrorKind }> {
-    if (lines.some((line) => line.some((token) => !/^[^\s"'#\\]+$/.test(token)))) return { shown: [], failedLine: 0 };
+  private async batch(
+    ns: ParsedNetns | undefined,
+    lines: readonly (readonly string[])[] | Promise<readonly (readonly string[])[] | undefined>,
+  ): Promise<{ shown: IpLink[]; failedLine?: number; kind?: NetOpsErrorKind }> {
+    const valid = Promise.resolve(lines).then((l) => (l === undefined || l.some((line) => line.some((token) => !/^[^\s"'#\\]+$/.test(token))) ? undefined : l));
     const { command, args } = this.argv(ns, ['-json', '-details', '-batch', '-']);
     let result: CommandResult;
     try {
-      result = await this.runner.run(command, args, { timeoutMs: this.timeoutMs, input: `${lines.map((l) => l.join(' ')).join('\n')}\n` });
+      result = await this.runner.run(command, args, { timeoutMs: this.timeoutMs, input: valid.then((l) => (l === undefined ? '' : `${l.map((line) => line.join(' ')).join('\n')}\n`)) });
     } catch {
       return { shown: [], failedLine: 0 };
     }
+    if ((await valid) === undefined) return { shown: [], failedLine: 0 };
     if (result.exitCode !== 0) {
       const line = /Command failed -:(\d+)/.exec(result.stderr);
       return { shown: [], failedLine: line === null ? 0 : Number(line[1]), kind: classifyIpFailure(result.stderr) };
