@@ -10,6 +10,7 @@ import {
   type DelPodResult,
   type DelPodSpec,
   type LinkInfo,
+  type NetChangeOptions,
   type NetOps,
   type NetnsRef,
   type PodNetSpec,
@@ -100,12 +101,14 @@ export class IpNetOps implements NetOps {
     return result.exitCode === 0;
   }
 
-  async addPod(spec: PodNetSpec): Promise<AddPodResult> {
+  async addPod(spec: PodNetSpec, options: NetChangeOptions = {}): Promise<AddPodResult> {
     const s = validatePodNetSpec(spec);
+    const after = options.after ?? Promise.resolve();
     await this.requireNetns(s.pod, 'ADD needs the pod network namespace; the runtime must create it before ADD');
     if (s.host !== undefined) await this.requireNetns(s.host, 'pass an existing host namespace');
-    const fast = await this.fastAdd(s);
+    const fast = await this.fastAdd(s, after);
     if (fast !== undefined) return fast;
+    await after;
     await this.moveNicIntoPod(s);
     await this.configureNic(s);
     await this.createVeth(s);
@@ -120,14 +123,16 @@ export class IpNetOps implements NetOps {
     return { podInterface: toLinkInfo(podInterface), podVeth: toLinkInfo(podVeth), hostVeth: toLinkInfo(hostVeth) };
   }
 
-  async delPod(spec: DelPodSpec): Promise<DelPodResult> {
+  async delPod(spec: DelPodSpec, options: NetChangeOptions = {}): Promise<DelPodResult> {
     const s = validateDelPodSpec(spec);
+    const after = options.after ?? Promise.resolve();
     if (s.host !== undefined) await this.requireNetns(s.host, 'pass an existing host namespace');
     let nic: DelPodResult['nic'] = 'not-found';
     const pod = s.pod !== undefined && (await this.exists(s.pod)) ? s.pod : undefined;
+    const fast = pod === undefined ? undefined : await this.fastDel(s, pod, after);
+    if (fast !== undefined) return fast;
+    await after;
     if (pod !== undefined) {
-      const fast = await this.fastDel(s, pod);
-      if (fast !== undefined) return fast;
       // The pod netns may vanish at any moment (the runtime deletes it concurrently): a failure there is success once it is gone.
       const returned = await this.whilePodExists(pod, () => this.returnNicFromPod(s, pod), false);
       if (returned) nic = 'returned';
@@ -158,9 +163,9 @@ export class IpNetOps implements NetOps {
 
   // ---- fast paths (see net-ops.ts): a few `ip -batch` execs; undefined hands over to the step-by-step path
 
-  private async fastAdd(s: ValidPodNetSpec): Promise<AddPodResult | undefined> {
+  private async fastAdd(s: ValidPodNetSpec, after: Promise<unknown>): Promise<AddPodResult | undefined> {
     const pod = this.netnsTarget(s.pod);
-    const hostSide = this.batch(s.host, [
+    const hostLines = [
       ['link', 'set', 'dev', s.nicName, 'down'],
       ['link', 'set', 'dev', s.nicName, 'netns', pod, 'name', s.ifName],
       ['link', 'add', 'name', s.hostVeth, 'type', 'veth', 'peer', 'name', POD_VETH_NAME, 'netns', pod],
@@ -168,7 +173,8 @@ export class IpNetOps implements NetOps {
       ['link', 'set', 'dev', s.hostVeth, 'up'],
       ['route', 'replace', `${s.ip}/32`, 'dev', s.hostVeth, 'scope', 'link', 'src', HOST_VETH_ADDRESS],
       ['link', 'show', 'dev', s.hostVeth],
-    ]);
+    ];
+    const hostSide = this.batch(s.host, after.then(() => hostLines));
     const podLines = [
       ['addr', 'flush', 'dev', s.ifName],
       ['link', 'set', 'dev', s.ifName, 'up'],
@@ -196,7 +202,7 @@ export class IpNetOps implements NetOps {
     return { podInterface: toLinkInfo(podInterface), podVeth: toLinkInfo(podVeth), hostVeth: toLinkInfo(hostVeth) };
   }
 
-  private async fastDel(s: ValidDelPodSpec, pod: ParsedNetns): Promise<DelPodResult | undefined> {
+  private async fastDel(s: ValidDelPodSpec, pod: ParsedNetns, after: Promise<unknown>): Promise<DelPodResult | undefined> {
     const found = this.links(pod).then(
       (links) => links.find((l) => l.mac === s.mac),
       () => undefined,
@@ -204,7 +210,7 @@ export class IpNetOps implements NetOps {
     // The batch's process starts while the listing runs; it gets its lines once the NIC's name in the pod is known.
     const out = await this.batch(
       pod,
-      found.then((link) =>
+      Promise.all([found, after]).then(([link]) =>
         link === undefined
           ? undefined
           : [

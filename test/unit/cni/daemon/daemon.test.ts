@@ -91,6 +91,16 @@ describe('ADD', () => {
     expect(err.cniCode).toBe(CNI_ERROR.InvalidNetworkConfig);
   });
 
+  it('changes nothing in the kernel when the checkpoint announcing the move fails, and reports that failure', async () => {
+    const d = await world.start({ pool: { low: 1, high: 1, cooldownSeconds: 60 } });
+    await d.pool.runOnce();
+    const nicId = d.table.idle()[0]!.nicId;
+    world.disk.failNextSave = new Error('no space left on device');
+    const err = await cniError(d.service.add(addReq('c1', world.podNetns('pod1'))));
+    expect(err.message).toContain('no space left on device');
+    expect(world.net.whereIs(nicId)?.netns).toBe('');
+  });
+
   it('gives the NIC back to the pool when moving it into the pod fails', async () => {
     const d = await world.start();
     const ns = world.podNetns('pod1');

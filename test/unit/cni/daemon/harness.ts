@@ -18,12 +18,17 @@ export class MemoryCheckpointer implements Checkpointer {
   private doc: string | undefined;
   private durableDoc: string | undefined;
   saves = 0;
+  /** Makes the next save fail with this error. */
+  failNextSave: Error | undefined;
 
   async load(): Promise<unknown> {
     return this.doc === undefined ? undefined : (JSON.parse(this.doc) as unknown);
   }
 
   async save(doc: unknown, options: SaveOptions = {}): Promise<void> {
+    const failure = this.failNextSave;
+    this.failNextSave = undefined;
+    if (failure !== undefined) throw failure;
     this.doc = JSON.stringify(doc);
     if (options.durable !== false) this.durableDoc = this.doc;
     this.saves += 1;

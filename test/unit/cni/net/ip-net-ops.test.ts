@@ -432,6 +432,19 @@ describe('IpNetOps fast paths (ip -batch)', () => {
     expect(answered).toEqual(['node1: 7 lines', `${POD}: 10 lines`]);
   });
 
+  it('ADD and DEL change nothing when what they wait for (the checkpoint) fails, and reject with its reason', async () => {
+    const { ops, batches, changes } = world({
+      links: { [POD]: [[lo, nic('eth0', true), veth('hostnic-v')]] },
+      batch: succeeding({ [HN]: veth(HN), eth0: nic('eth0', true), 'hostnic-v': veth('hostnic-v') }),
+    });
+
+    await expect(ops.addPod(SPEC, { after: Promise.reject(new Error('checkpoint failed')) })).rejects.toThrow('checkpoint failed');
+    await expect(ops.delPod({ containerId: 'ctr1', podNetns: POD, nicMac: MAC, hostNetns: 'node1' }, { after: Promise.reject(new Error('checkpoint failed')) })).rejects.toThrow('checkpoint failed');
+
+    expect(batches()).toEqual([`${inHost}: `, `${inPod}: `, `${inPod}: `]);
+    expect(changes()).toEqual([]);
+  });
+
   it('ADD: without a known name it moves the NIC by its stable name (the one DEL gives it)', async () => {
     const { ops, batches } = world({ links: {}, batch: succeeding({ [HN]: veth(HN), eth0: nic('eth0', true), 'hostnic-v': veth('hostnic-v') }) });
 
