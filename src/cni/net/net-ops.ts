@@ -118,11 +118,6 @@ export interface DelPodResult {
   hostVethRemoved: boolean;
 }
 
-/**
- * Network-namespace operations of the hostnic daemon (the only thing it calls to touch links, addresses and routes).
- * Every method validates its inputs first (MAC, interface names ≤15 chars, IPv4 CIDRs, namespace names/paths) and throws
- * NetOpsError: InvalidArgument, NotFound (namespace/NIC missing where required), AlreadyExists, Busy, Internal.
- */
 /** Options of the NetOps calls that change the kernel. */
 export interface NetChangeOptions {
   /**
@@ -132,6 +127,11 @@ export interface NetChangeOptions {
   after?: Promise<unknown>;
 }
 
+/**
+ * Network-namespace operations of the hostnic daemon (the only thing it calls to touch links, addresses and routes).
+ * Every method validates its inputs first (MAC, interface names ≤15 chars, IPv4 CIDRs, namespace names/paths) and throws
+ * NetOpsError: InvalidArgument, NotFound (namespace/NIC missing where required), AlreadyExists, Busy, Internal.
+ */
 export interface NetOps {
   /** Whether the namespace exists (stat of /var/run/netns/<name> or of the path). */
   netnsExists(netns: NetnsRef): Promise<boolean>;
