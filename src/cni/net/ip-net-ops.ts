@@ -187,8 +187,7 @@ export class IpNetOps implements NetOps {
       ['link', 'show', 'dev', s.ifName],
       ['link', 'show', 'dev', POD_VETH_NAME],
     ];
-    // Spawned once changes may begin: its fork (≈ 2 ms of this thread) then runs during the host side's NIC move (≈ 20 ms in
-    // the kernel) instead of delaying the checkpoint write; it gets its lines once the host side succeeded.
+    // Forked once changes may begin, so its fork overlaps the host side's ≈ 20 ms NIC move rather than the checkpoint write.
     const podSide = after.then(() => this.batch(s.pod, hostSide.then((host) => (host.failedLine === undefined ? podLines : undefined))));
     const [host, inPod] = await Promise.all([hostSide, podSide]);
     if (host.failedLine !== undefined || inPod.failedLine !== undefined) return undefined;
