@@ -7,15 +7,18 @@ import { build } from 'esbuild';
 
 /**
  * src/cni/types.ts takes isIP from node:net, and loading node:net pulls in the whole stream stack (≈ 3 ms of every
- * exec). In the plugin bundle node:net is this stand-in, which loads the real module the first time isIP is called
- * (a verb that parses IPs talks to the daemon over node:http, which loads node:net anyway; VERSION never does).
+ * exec). In the plugin bundle node:net is this stand-in, which loads the real module the first time isIP or connect
+ * is called (a verb that parses IPs connects to the daemon anyway; VERSION never does).
  */
 const lazyNet = {
   name: 'lazy-node-net',
   setup(b) {
     b.onResolve({ filter: /^(node:)?net$/ }, (args) => (args.importer.endsWith('lazy-net-shim') ? undefined : { path: 'lazy-net-shim', namespace: 'lazy-net' }));
     b.onLoad({ filter: /.*/, namespace: 'lazy-net' }, () => ({
-      contents: "let net; export function isIP(input) { net ??= require('node:net'); return net.isIP(input); }",
+      contents:
+        "let net; const real = () => (net ??= require('node:net'));" +
+        ' export function isIP(input) { return real().isIP(input); }' +
+        ' export function connect(...args) { return real().connect(...args); }',
       loader: 'js',
     }));
   },

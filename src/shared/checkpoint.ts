@@ -14,16 +14,26 @@ export class CheckpointError extends BaseError {
   }
 }
 
+/** How durable one save must be. */
+export interface SaveOptions {
+  /**
+   * Default true: the new document survives a power cut once save resolves. false: it survives a crash of the process
+   * (any later load in this boot sees it) but a power cut may bring back the previous document, never a mix of both;
+   * for records whose only readers after a reboot would find the state they describe undone by the reboot anyway.
+   */
+  durable?: boolean;
+}
+
 /** Persists one JSON document so that a crash at any moment leaves either the old or the new document. */
 export interface Checkpointer {
   /** The last document saved, or undefined when none was ever saved. Throws CheckpointError when unreadable. */
   load(): Promise<unknown>;
   /** Replaces the document atomically. */
-  save(doc: unknown): Promise<void>;
+  save(doc: unknown, options?: SaveOptions): Promise<void>;
 }
 
 /** The steps of one save, in order; tests make one of them "crash" through FileCheckpointerOptions.crashPoint. */
-export type CheckpointStep = 'temp-written' | 'renamed';
+export type CheckpointStep = 'temp-written' | 'renamed' | 'dir-synced';
 
 /** Options of FileCheckpointer. */
 export interface FileCheckpointerOptions {
@@ -36,8 +46,9 @@ export interface FileCheckpointerOptions {
 /**
  * Checkpointer over one JSON file: write a temp file in the same directory, fsync it, rename it over the file, fsync
  * the directory. rename(2) is atomic within a file system, so readers see the old or the new file, never a mix;
- * the fsyncs make the new content and the rename itself survive a power cut. Temp files a crash left behind are
- * named `.<file>.<random>.tmp` and are removed by the next save.
+ * the fsyncs make the new content and the rename itself survive a power cut. A save that need not be durable skips
+ * the directory's fsync only (the temp file's keeps a power cut from leaving a renamed file without its content).
+ * Temp files a crash left behind are named `.<file>.<random>.tmp` and are removed by the next save.
  */
 export class FileCheckpointer implements Checkpointer {
   readonly path: string;
@@ -68,7 +79,7 @@ export class FileCheckpointer implements Checkpointer {
     }
   }
 
-  async save(doc: unknown): Promise<void> {
+  async save(doc: unknown, options: SaveOptions = {}): Promise<void> {
     const dir = dirname(this.path);
     const name = basename(this.path);
     const temp = join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
@@ -91,7 +102,9 @@ export class FileCheckpointer implements Checkpointer {
     this.crashPoint('temp-written');
     await this.step(`rename ${temp} to ${this.path}`, () => rename(temp, this.path), temp);
     this.crashPoint('renamed');
+    if (options.durable === false) return;
     await this.step(`fsync ${dir}`, () => syncDir(dir));
+    this.crashPoint('dir-synced');
   }
 
   private async step(what: string, fn: () => Promise<unknown>, temp?: string): Promise<void> {

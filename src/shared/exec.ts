@@ -11,7 +11,11 @@ export interface CommandResult {
 export interface CommandOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
-  input?: string;
+  /**
+   * Written to stdin, which is then closed. A promise lets the process start while its input is still being decided
+   * (start-up overlaps other work); a rejected one closes stdin with nothing written.
+   */
+  input?: string | Promise<string>;
 }
 
 /**

@@ -32,7 +32,12 @@ export class NodeCommandRunner implements CommandRunner {
           reject(new CommandSpawnError(command, err));
         },
       );
-      if (options.input !== undefined) child.stdin?.end(options.input);
+      if (options.input !== undefined) {
+        Promise.resolve(options.input).then(
+          (text) => child.stdin?.end(text),
+          () => child.stdin?.end(),
+        );
+      }
     });
   }
 }

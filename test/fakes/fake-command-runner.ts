@@ -1,10 +1,13 @@
 import type { CommandOptions, CommandResult, CommandRunner } from '../../src/shared/exec.js';
 
-/** One recorded run. */
+/** CommandOptions with the input as the process read it (a promised input is awaited first). */
+export type ResolvedCommandOptions = Omit<CommandOptions, 'input'> & { input?: string };
+
+/** One recorded run (recorded when it starts; `options` once a promised input resolved). */
 export interface RecordedCommand {
   command: string;
   args: readonly string[];
-  options: CommandOptions | undefined;
+  options: ResolvedCommandOptions | undefined;
 }
 
 /** Matches argv: exact args, a predicate, or any args when omitted. */
@@ -13,7 +16,7 @@ export type ArgsMatcher = readonly string[] | ((args: readonly string[]) => bool
 /** What a scripted command does: a (partial) result, a function of the argv, or an error to reject with. */
 export type ScriptedReply =
   | Partial<CommandResult>
-  | ((args: readonly string[], options: CommandOptions | undefined) => Partial<CommandResult> | Promise<Partial<CommandResult>>)
+  | ((args: readonly string[], options: ResolvedCommandOptions | undefined) => Partial<CommandResult> | Promise<Partial<CommandResult>>)
   | { reject: Error };
 
 interface Script {
@@ -65,8 +68,12 @@ export class FakeCommandRunner implements CommandRunner {
     return this.calls.filter((call) => call.command === command);
   }
 
-  async run(command: string, args: readonly string[], options?: CommandOptions): Promise<CommandResult> {
-    this.calls.push({ command, args: [...args], options });
+  async run(command: string, args: readonly string[], commandOptions?: CommandOptions): Promise<CommandResult> {
+    const call: RecordedCommand = { command, args: [...args], options: undefined };
+    this.calls.push(call);
+    const options = commandOptions === undefined ? undefined : { ...commandOptions, input: await Promise.resolve(commandOptions.input).catch(() => '') };
+    if (options?.input === undefined) delete options?.input;
+    call.options = options;
     const script = this.scripts.find((s) => s.remaining > 0 && s.command === command && matches(s.args, args));
     if (script === undefined) {
       throw new UnscriptedCommandError(

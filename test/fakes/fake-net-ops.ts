@@ -7,6 +7,7 @@ import {
   type DelPodResult,
   type DelPodSpec,
   type LinkInfo,
+  type NetChangeOptions,
   type NetOps,
   type NetnsRef,
   type PodNetSpec,
@@ -145,9 +146,10 @@ export class FakeNetOps implements NetOps {
     return ns !== undefined && ns.links.some((l) => l.name === name);
   }
 
-  async addPod(spec: PodNetSpec): Promise<AddPodResult> {
+  async addPod(spec: PodNetSpec, options: NetChangeOptions = {}): Promise<AddPodResult> {
     this.enter('addPod', spec);
     const s = validatePodNetSpec(spec);
+    await options.after;
     const podKey = this.parsedKey(s.pod);
     const hostKey = this.parsedKey(s.host);
     const pod = this.existing(podKey);
@@ -186,9 +188,10 @@ export class FakeNetOps implements NetOps {
     return { podInterface: toInfo(nic), hostVeth: toInfo(hostVeth), podVeth: toInfo(podVeth) };
   }
 
-  async delPod(spec: DelPodSpec): Promise<DelPodResult> {
+  async delPod(spec: DelPodSpec, options: NetChangeOptions = {}): Promise<DelPodResult> {
     this.enter('delPod', spec);
     const s = validateDelPodSpec(spec);
+    await options.after;
     const hostKey = this.parsedKey(s.host);
     const host = this.existing(hostKey);
     const podKey = s.pod === undefined ? undefined : this.parsedKey(s.pod);

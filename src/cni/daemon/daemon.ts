@@ -253,13 +253,18 @@ export class HostnicService {
       return await fn();
     } finally {
       this.podOps -= 1;
-      if (this.podOps === 0) {
-        const waiters = this.quietWaiters;
-        this.quietWaiters = [];
-        for (const wake of waiters) wake();
-      }
-      this.o.pool.kick();
+      // The answer is written later in this tick; background steps woken now would run their synchronous part first.
+      setImmediate(() => this.afterPodOp());
     }
+  }
+
+  private afterPodOp(): void {
+    if (this.podOps === 0) {
+      const waiters = this.quietWaiters;
+      this.quietWaiters = [];
+      for (const wake of waiters) wake();
+    }
+    this.o.pool.kick();
   }
 
   private async doAdd(req: AddRequest, serviceCidr: string, what: string): Promise<AddResponse> {
@@ -274,6 +279,7 @@ export class HostnicService {
     if (nic !== undefined && nic.phase !== 'assigning') {
       throw new CniError(CNI_ERROR.Internal, `${what}: NIC ${nic.nicId} is ${nic.phase} for this attachment (netns ${nic.pod?.netns ?? '?'}); DEL the attachment before adding it again`);
     }
+    let taken = false;
     if (nic === undefined) {
       const pods = this.podCount();
       const max = this.o.policy.maxPods;
@@ -282,14 +288,17 @@ export class HostnicService {
       }
       nic = pool.takeIdle(pod);
       if (nic === undefined) nic = await this.coldNic(pod, what); // checkpointed as assigning by createAndAttach
-      else await table.flush();
+      else taken = true;
     }
-    this.crash('add:before-move');
     const spec = this.podSpec(nic, pod, serviceCidr);
+    // Need not survive a power cut: the reboot undoes the move it announces (NIC back in the host, pod netns gone).
+    const saved = taken ? table.flush({ durable: false }) : Promise.resolve();
+    const announced = saved.then(() => this.crash('add:before-move'));
     let links;
     try {
-      links = await this.o.netOps.addPod(spec);
+      links = await this.o.netOps.addPod(spec, { after: announced });
     } catch (err) {
+      await announced; // the checkpoint failed (or the daemon "crashed") before any change: nothing to give back
       // The runtime follows a failed ADD with DEL; giving the NIC back now keeps it usable even if that DEL is late.
       await this.release(nic, req.netns).catch((e: unknown) => this.recordError('add rollback', e));
       throw toCniError(err, `${what}: moving NIC ${nic.nicId} into ${req.netns}`);
@@ -330,14 +339,17 @@ export class HostnicService {
     const { table, pool } = this.o;
     const pod = nic.pod;
     table.transition(nic.nicId, 'releasing');
-    await table.flush();
-    this.crash('del:before-move');
-    const out = await this.o.netOps.delPod({
-      containerId: pod?.containerId ?? '',
-      podNetns: netns === '' ? undefined : netns,
-      nicMac: nic.nicId,
-      hostNetns: this.o.hostNetns,
-    });
+    const announced = table.flush().then(() => this.crash('del:before-move'));
+    let out;
+    try {
+      out = await this.o.netOps.delPod(
+        { containerId: pod?.containerId ?? '', podNetns: netns === '' ? undefined : netns, nicMac: nic.nicId, hostNetns: this.o.hostNetns },
+        { after: announced },
+      );
+    } catch (err) {
+      await announced; // a failed checkpoint is the error to report: nothing was changed
+      throw err;
+    }
     this.crash('del:after-move');
     pool.noteLinkName(nic.nicId, out.hostName);
     if (out.nic === 'not-found') {
@@ -348,7 +360,8 @@ export class HostnicService {
       return;
     }
     table.transition(nic.nicId, 'attached-idle');
-    await table.flush();
+    // DEL's answer does not wait for this write: until it lands, the durable releasing record has reconcile finish the DEL.
+    table.flush({ durable: false }).catch((err: unknown) => this.recordError('checkpoint after DEL', err));
     this.o.logger.info({ nic: nic.nicId, containerId: pod?.containerId }, 'NIC back in the pool');
   }
 

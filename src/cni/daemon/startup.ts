@@ -136,6 +136,7 @@ export async function startHostnic(deps: HostnicDeps): Promise<RunningHostnic> {
       await sweeper.stop();
       await pool.stop();
       await service.drain();
+      await table.written();
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { Clock } from '../../shared/clock.js';
-import type { Checkpointer } from '../../shared/checkpoint.js';
+import type { Checkpointer, SaveOptions } from '../../shared/checkpoint.js';
 import { BaseError } from '../../shared/errors.js';
 import type { CniResult } from '../types.js';
 import type { CreatedNic } from './nic-provider.js';
@@ -203,11 +203,16 @@ export class NicTable {
   }
 
   /** Writes the table as it is now; writes happen one after another in call order. */
-  flush(): Promise<void> {
+  flush(options?: SaveOptions): Promise<void> {
     const doc = this.toDoc();
-    const write = this.writes.then(() => this.checkpointer.save(doc));
+    const write = this.writes.then(() => this.checkpointer.save(doc, options));
     this.writes = write.catch(() => undefined);
     return write;
+  }
+
+  /** Resolves once every write started so far has finished (failed ones included). */
+  written(): Promise<void> {
+    return this.writes;
   }
 
   private add(record: Omit<NicRecord, 'sinceMs'>): NicRecord {

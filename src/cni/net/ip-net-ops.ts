@@ -10,6 +10,7 @@ import {
   type DelPodResult,
   type DelPodSpec,
   type LinkInfo,
+  type NetChangeOptions,
   type NetOps,
   type NetnsRef,
   type PodNetSpec,
@@ -100,12 +101,14 @@ export class IpNetOps implements NetOps {
     return result.exitCode === 0;
   }
 
-  async addPod(spec: PodNetSpec): Promise<AddPodResult> {
+  async addPod(spec: PodNetSpec, options: NetChangeOptions = {}): Promise<AddPodResult> {
     const s = validatePodNetSpec(spec);
+    const after = options.after ?? Promise.resolve();
     await this.requireNetns(s.pod, 'ADD needs the pod network namespace; the runtime must create it before ADD');
     if (s.host !== undefined) await this.requireNetns(s.host, 'pass an existing host namespace');
-    const fast = await this.fastAdd(s);
+    const fast = await this.fastAdd(s, after);
     if (fast !== undefined) return fast;
+    await after;
     await this.moveNicIntoPod(s);
     await this.configureNic(s);
     await this.createVeth(s);
@@ -120,14 +123,16 @@ export class IpNetOps implements NetOps {
     return { podInterface: toLinkInfo(podInterface), podVeth: toLinkInfo(podVeth), hostVeth: toLinkInfo(hostVeth) };
   }
 
-  async delPod(spec: DelPodSpec): Promise<DelPodResult> {
+  async delPod(spec: DelPodSpec, options: NetChangeOptions = {}): Promise<DelPodResult> {
     const s = validateDelPodSpec(spec);
+    const after = options.after ?? Promise.resolve();
     if (s.host !== undefined) await this.requireNetns(s.host, 'pass an existing host namespace');
     let nic: DelPodResult['nic'] = 'not-found';
     const pod = s.pod !== undefined && (await this.exists(s.pod)) ? s.pod : undefined;
+    const fast = pod === undefined ? undefined : await this.fastDel(s, pod, after);
+    if (fast !== undefined) return fast;
+    await after;
     if (pod !== undefined) {
-      const fast = await this.fastDel(s, pod);
-      if (fast !== undefined) return fast;
       // The pod netns may vanish at any moment (the runtime deletes it concurrently): a failure there is success once it is gone.
       const returned = await this.whilePodExists(pod, () => this.returnNicFromPod(s, pod), false);
       if (returned) nic = 'returned';
@@ -158,9 +163,9 @@ export class IpNetOps implements NetOps {
 
   // ---- fast paths (see net-ops.ts): a few `ip -batch` execs; undefined hands over to the step-by-step path
 
-  private async fastAdd(s: ValidPodNetSpec): Promise<AddPodResult | undefined> {
+  private async fastAdd(s: ValidPodNetSpec, after: Promise<unknown>): Promise<AddPodResult | undefined> {
     const pod = this.netnsTarget(s.pod);
-    const host = await this.batch(s.host, [
+    const hostLines = [
       ['link', 'set', 'dev', s.nicName, 'down'],
       ['link', 'set', 'dev', s.nicName, 'netns', pod, 'name', s.ifName],
       ['link', 'add', 'name', s.hostVeth, 'type', 'veth', 'peer', 'name', POD_VETH_NAME, 'netns', pod],
@@ -168,9 +173,9 @@ export class IpNetOps implements NetOps {
       ['link', 'set', 'dev', s.hostVeth, 'up'],
       ['route', 'replace', `${s.ip}/32`, 'dev', s.hostVeth, 'scope', 'link', 'src', HOST_VETH_ADDRESS],
       ['link', 'show', 'dev', s.hostVeth],
-    ]);
-    if (host.failedLine !== undefined) return undefined;
-    const inPod = await this.batch(s.pod, [
+    ];
+    const hostSide = this.batch(s.host, after.then(() => hostLines));
+    const podLines = [
       ['addr', 'flush', 'dev', s.ifName],
       ['link', 'set', 'dev', s.ifName, 'up'],
       ['addr', 'add', s.address, 'dev', s.ifName],
@@ -181,8 +186,11 @@ export class IpNetOps implements NetOps {
       ...s.hostIps.map((hostIp) => ['route', 'replace', `${hostIp}/32`, 'via', HOST_VETH_ADDRESS, 'dev', POD_VETH_NAME]),
       ['link', 'show', 'dev', s.ifName],
       ['link', 'show', 'dev', POD_VETH_NAME],
-    ]);
-    if (inPod.failedLine !== undefined) return undefined;
+    ];
+    // Forked once changes may begin, so its fork overlaps the host side's ≈ 20 ms NIC move rather than the checkpoint write.
+    const podSide = after.then(() => this.batch(s.pod, hostSide.then((host) => (host.failedLine === undefined ? podLines : undefined))));
+    const [host, inPod] = await Promise.all([hostSide, podSide]);
+    if (host.failedLine !== undefined || inPod.failedLine !== undefined) return undefined;
     const [hostVeth] = host.shown;
     const [podInterface, podVeth] = inPod.shown;
     if (podInterface === undefined || podVeth === undefined || hostVeth === undefined) return undefined;
@@ -194,21 +202,27 @@ export class IpNetOps implements NetOps {
     return { podInterface: toLinkInfo(podInterface), podVeth: toLinkInfo(podVeth), hostVeth: toLinkInfo(hostVeth) };
   }
 
-  private async fastDel(s: ValidDelPodSpec, pod: ParsedNetns): Promise<DelPodResult | undefined> {
-    let link: IpLink | undefined;
-    try {
-      link = (await this.links(pod)).find((l) => l.mac === s.mac);
-    } catch {
-      return undefined;
-    }
-    if (link === undefined) return undefined;
-    const out = await this.batch(pod, [
-      ['link', 'set', 'dev', link.name, 'down'],
-      ['addr', 'flush', 'dev', link.name],
-      ['link', 'set', 'dev', link.name, 'netns', this.netnsTarget(s.host), 'name', s.stableName],
-      // Deleting the pod end removes the host end and its /32 route with it.
-      ['link', 'delete', 'dev', POD_VETH_NAME],
-    ]);
+  private async fastDel(s: ValidDelPodSpec, pod: ParsedNetns, after: Promise<unknown>): Promise<DelPodResult | undefined> {
+    const found = this.links(pod).then(
+      (links) => links.find((l) => l.mac === s.mac),
+      () => undefined,
+    );
+    // The batch's process starts while the listing runs; it gets its lines once the NIC's name in the pod is known.
+    const out = await this.batch(
+      pod,
+      Promise.all([found, after]).then(([link]) =>
+        link === undefined
+          ? undefined
+          : [
+              ['link', 'set', 'dev', link.name, 'down'],
+              ['addr', 'flush', 'dev', link.name],
+              ['link', 'set', 'dev', link.name, 'netns', this.netnsTarget(s.host), 'name', s.stableName],
+              // Deleting the pod end removes the host end and its /32 route with it.
+              ['link', 'delete', 'dev', POD_VETH_NAME],
+            ],
+      ),
+    );
+    if ((await found) === undefined) return undefined;
     if (out.failedLine === undefined) return { nic: 'returned', hostName: s.stableName, hostVethRemoved: true };
     if (out.failedLine === 4 && out.kind === 'NotFound') {
       return { nic: 'returned', hostName: s.stableName, hostVethRemoved: await this.deleteLinkIfPresent(s.host, s.hostVeth) };
@@ -218,17 +232,22 @@ export class IpNetOps implements NetOps {
 
   /**
    * Runs `ip -json -details -batch -` in `ns`; iproute2 stops at the first failing line and names it. `shown` holds the
-   * link of each `link show` line in order. Lines are argv arrays of validated tokens (no blanks, quotes or #).
+   * link of each `link show` line in order. Lines are argv arrays of validated tokens (no blanks, quotes or #). Promised
+   * lines let the process start before they are known; undefined (or invalid tokens) runs nothing and reports line 0.
    */
-  private async batch(ns: ParsedNetns | undefined, lines: readonly (readonly string[])[]): Promise<{ shown: IpLink[]; failedLine?: number; kind?: NetOpsErrorKind }> {
-    if (lines.some((line) => line.some((token) => !/^[^\s"'#\\]+$/.test(token)))) return { shown: [], failedLine: 0 };
+  private async batch(
+    ns: ParsedNetns | undefined,
+    lines: readonly (readonly string[])[] | Promise<readonly (readonly string[])[] | undefined>,
+  ): Promise<{ shown: IpLink[]; failedLine?: number; kind?: NetOpsErrorKind }> {
+    const valid = Promise.resolve(lines).then((l) => (l === undefined || l.some((line) => line.some((token) => !/^[^\s"'#\\]+$/.test(token))) ? undefined : l));
     const { command, args } = this.argv(ns, ['-json', '-details', '-batch', '-']);
     let result: CommandResult;
     try {
-      result = await this.runner.run(command, args, { timeoutMs: this.timeoutMs, input: `${lines.map((l) => l.join(' ')).join('\n')}\n` });
+      result = await this.runner.run(command, args, { timeoutMs: this.timeoutMs, input: valid.then((l) => (l === undefined ? '' : `${l.map((line) => line.join(' ')).join('\n')}\n`)) });
     } catch {
       return { shown: [], failedLine: 0 };
     }
+    if ((await valid) === undefined) return { shown: [], failedLine: 0 };
     if (result.exitCode !== 0) {
       const line = /Command failed -:(\d+)/.exec(result.stderr);
       return { shown: [], failedLine: line === null ? 0 : Number(line[1]), kind: classifyIpFailure(result.stderr) };

@@ -118,6 +118,15 @@ export interface DelPodResult {
   hostVethRemoved: boolean;
 }
 
+/** Options of the NetOps calls that change the kernel. */
+export interface NetChangeOptions {
+  /**
+   * The first change waits for it (the checkpoint announcing the changes); validation, lookups and starting the tools
+   * overlap it. When it rejects, nothing is changed and the call rejects with its reason.
+   */
+  after?: Promise<unknown>;
+}
+
 /**
  * Network-namespace operations of the hostnic daemon (the only thing it calls to touch links, addresses and routes).
  * Every method validates its inputs first (MAC, interface names ≤15 chars, IPv4 CIDRs, namespace names/paths) and throws
@@ -137,9 +146,9 @@ export interface NetOps {
    * `ip link add hn… type veth peer name hostnic-v netns <pod>`, the /32 and service routes (see the design above).
    * NotFound when the pod netns or the NIC (in host or pod) is missing; AlreadyExists when another link holds ifName in the pod.
    */
-  addPod(spec: PodNetSpec): Promise<AddPodResult>;
+  addPod(spec: PodNetSpec, options?: NetChangeOptions): Promise<AddPodResult>;
   /** DEL: `ip link set dev <ifName> down`, `ip addr flush`, `ip link set … netns <host> name hn_<mac tail>`, `ip link del hn…`; idempotent. */
-  delPod(spec: DelPodSpec): Promise<DelPodResult>;
+  delPod(spec: DelPodSpec, options?: NetChangeOptions): Promise<DelPodResult>;
   /** CHECK: compares pod and host with what ADD leaves (`ip -json link/addr/route show`); returns the problems, [] when healthy. */
   checkPod(spec: PodNetSpec): Promise<string[]>;
 }

@@ -1,8 +1,9 @@
-import { request, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import { PROTOCOL_PATHS, type AddRequest, type AddResponse, type CheckRequest, type DelRequest, type GcRequest, type ProtocolVerb, type StatusResponse } from '../protocol.js';
 import { parseResult, type CniResult } from '../types.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { messageOf } from '../../shared/errors.js';
+import { formatRequest, HttpAnswerError, parseAnswer, type HttpAnswer } from './http1.js';
 import {
   DaemonAnswerError,
   DaemonProtocolError,
@@ -76,7 +77,7 @@ export class HttpDaemonClient implements DaemonClient {
   private call(verb: ProtocolVerb, method: 'GET' | 'POST', body?: unknown): Promise<unknown> {
     const { socketPath } = this.options;
     const timeoutMs = this.options.timeoutsMs[verb];
-    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const request = formatRequest(method, PROTOCOL_PATHS[verb], body === undefined ? undefined : JSON.stringify(body));
     const stopTimer = new AbortController();
     return new Promise<unknown>((resolve, reject) => {
       let settled = false;
@@ -86,48 +87,55 @@ export class HttpDaemonClient implements DaemonClient {
         stopTimer.abort();
         action();
       };
-      const headers: Record<string, string> = { accept: 'application/json' };
-      if (payload !== undefined) {
-        headers['content-type'] = 'application/json';
-        headers['content-length'] = String(Buffer.byteLength(payload));
-      }
-      // agent:false gives this request its own connection, closed after the answer: a kept-alive socket
-      // would hold the exec'd plugin's event loop open after it has printed its result.
-      const req = request({ socketPath, path: PROTOCOL_PATHS[verb], method, headers, agent: false });
-      req.on('error', (err) => {
-        const code = (err as { code?: unknown }).code;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const socket = connect(socketPath);
+      socket.on('error', (err) => {
+        const code = (err as NodeJS.ErrnoException).code;
         const reason = typeof code === 'string' ? `${code}: ${err.message}` : err.message;
-        settle(() => reject(new DaemonUnreachableError(verb, socketPath, reason, { cause: err })));
+        if (size === 0) settle(() => reject(new DaemonUnreachableError(verb, socketPath, reason, { cause: err })));
+        else settle(() => reject(new DaemonUnreachableError(verb, socketPath, `connection lost while reading the answer: ${reason}`, { cause: err })));
       });
-      req.on('response', (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_ANSWER_BYTES) {
-            settle(() => reject(this.protocolError(verb, `answer larger than ${MAX_ANSWER_BYTES} bytes`)));
-            req.destroy();
+      socket.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_ANSWER_BYTES) {
+          settle(() => reject(this.protocolError(verb, `answer larger than ${MAX_ANSWER_BYTES} bytes`)));
+          socket.destroy();
+          return;
+        }
+        chunks.push(chunk);
+      });
+      // The daemon closes the connection after its answer (connection: close), so the answer is complete at 'end'.
+      socket.on('end', () =>
+        settle(() => {
+          if (size === 0) {
+            reject(new DaemonUnreachableError(verb, socketPath, 'the daemon closed the connection without answering'));
             return;
           }
-          chunks.push(chunk);
-        });
-        res.on('error', (err) => settle(() => reject(new DaemonUnreachableError(verb, socketPath, `connection lost while reading the answer: ${err.message}`, { cause: err }))));
-        res.on('end', () => settle(() => {
+          let answer: HttpAnswer;
           try {
-            resolve(this.interpret(verb, res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
+            answer = parseAnswer(Buffer.concat(chunks));
+          } catch (err) {
+            if (err instanceof HttpAnswerError && err.truncated) reject(new DaemonUnreachableError(verb, socketPath, `connection lost while reading the answer: ${err.message}`, { cause: err }));
+            else reject(this.protocolError(verb, `not an HTTP answer: ${messageOf(err)}`));
+            return;
+          }
+          try {
+            resolve(this.interpret(verb, answer.status, answer.body));
           } catch (err) {
             reject(err);
           }
-        }));
-      });
+        }),
+      );
       this.clock.sleep(timeoutMs, stopTimer.signal).then(
         () => {
           settle(() => reject(new DaemonTimeoutError(verb, socketPath, timeoutMs)));
-          req.destroy();
+          socket.destroy();
         },
         () => undefined, // the timer was stopped because the call settled
       );
-      req.end(payload);
+      // Not end(): node:http servers drop a request whose connection the client half-closes before the answer.
+      socket.write(request);
     });
   }
 

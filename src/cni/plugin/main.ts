@@ -7,7 +7,7 @@ import { runSkel } from './skel.js';
 
 // Start-up is paid on every pod verb, so this file avoids what VERSION does not need: stdin and stdout go through
 // plain fd reads and writes (process.stdin/stdout on a pipe would load the net and stream stack), and the HTTP client
-// (node:http) is loaded only by a verb that calls the daemon.
+// (node:net, see http1.ts) is loaded only by a verb that calls the daemon.
 
 async function readStdinStream(): Promise<string> {
   const chunks: Buffer[] = [];

@@ -55,6 +55,19 @@ describe('FileCheckpointer', () => {
     expect(await new FileCheckpointer({ path }).load()).toEqual({ version: 'new' });
   });
 
+  it('fsyncs the directory only for a durable save; both kinds replace the document atomically', async () => {
+    const path = join(dir, 'state.json');
+    const steps: string[] = [];
+    const cp = new FileCheckpointer({ path, crashPoint: (step) => steps.push(step) });
+    await cp.save({ n: 1 });
+    expect(steps).toEqual(['temp-written', 'renamed', 'dir-synced']);
+    steps.length = 0;
+    await cp.save({ n: 2 }, { durable: false });
+    expect(steps).toEqual(['temp-written', 'renamed']);
+    expect(await new FileCheckpointer({ path }).load()).toEqual({ n: 2 });
+    expect(await readdir(dir)).toEqual(['state.json']);
+  });
+
   it('refuses a file that is not JSON, naming it and the way out', async () => {
     const path = join(dir, 'state.json');
     await writeFile(path, '{"half":');

@@ -1,5 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -32,6 +33,15 @@ afterEach(async () => {
 
 function client(socketPath = daemon.socketPath, clock?: ManualClock): HttpDaemonClient {
   return new HttpDaemonClient({ socketPath, timeoutsMs: DEFAULT_TIMEOUTS_MS }, clock);
+}
+
+/** A raw socket server that writes `bytes` to every connection once the request arrived, then closes it. */
+async function rawServer(bytes: string): Promise<string> {
+  const socketPath = join(dir, 'raw.sock');
+  const server = createNetServer((socket: Socket) => socket.once('data', () => socket.end(bytes)));
+  extraServer = server as unknown as Server;
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  return socketPath;
 }
 
 /** A one-route server answering every request with `status` and `body`, on its own socket. */
@@ -84,6 +94,21 @@ describe('HttpDaemonClient', () => {
     daemon.state.statusAnswer = { ready: false, code: 50, msg: 'node i-1 runs 60 of 60 pods' };
     await expect(client().status()).resolves.toEqual({ ready: false, code: 50, msg: 'node i-1 runs 60 of 60 pods' });
     expect(daemon.received[0]).toMatchObject({ method: 'GET', path: '/v1/cni/status' });
+  });
+
+  it('reports a connection closed in the middle of the answer as lost, and one closed before any answer as unreachable', async () => {
+    const cut = await rawServer('HTTP/1.1 200 OK\r\ncontent-length: 500\r\n\r\n{"result":');
+    const err = await client(cut).add(ADD).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DaemonUnreachableError);
+    expect((err as Error).message).toMatch(/connection lost while reading the answer: the connection closed after 10 of 500 body bytes/);
+    await new Promise<void>((resolve) => extraServer!.close(() => resolve()));
+    const silent = await rawServer('');
+    await expect(client(silent).del({ ...ADD })).rejects.toThrow(/closed the connection without answering/);
+  });
+
+  it('treats bytes that are not HTTP as a protocol error', async () => {
+    const socketPath = await rawServer('SSH-2.0-OpenSSH_9.2\r\n\r\n');
+    await expect(client(socketPath).status()).rejects.toThrow(DaemonProtocolError);
   });
 
   it('reports an unreachable daemon when the socket does not exist', async () => {

@@ -184,6 +184,6 @@ describe('hostnic plugin executable', () => {
   it('loads nothing but its own modules and node built-ins', async () => {
     const { readdir } = await import('node:fs/promises');
     const files = (await readdir(plugin.dir, { recursive: true })).filter((f) => f.endsWith('.js')).sort();
-    expect(files).toEqual(['cni/plugin/config.js', 'cni/plugin/daemon-client.js', 'cni/plugin/daemon.js', 'cni/plugin/env.js', 'cni/plugin/main.js', 'cni/plugin/skel.js', 'cni/protocol.js', 'cni/types.js', 'shared/clock.js', 'shared/errors.js']);
+    expect(files).toEqual(['cni/plugin/config.js', 'cni/plugin/daemon-client.js', 'cni/plugin/daemon.js', 'cni/plugin/env.js', 'cni/plugin/http1.js', 'cni/plugin/main.js', 'cni/plugin/skel.js', 'cni/protocol.js', 'cni/types.js', 'shared/clock.js', 'shared/errors.js']);
   });
 });

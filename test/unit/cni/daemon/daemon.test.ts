@@ -91,6 +91,16 @@ describe('ADD', () => {
     expect(err.cniCode).toBe(CNI_ERROR.InvalidNetworkConfig);
   });
 
+  it('changes nothing in the kernel when the checkpoint announcing the move fails, and reports that failure', async () => {
+    const d = await world.start({ pool: { low: 1, high: 1, cooldownSeconds: 60 } });
+    await d.pool.runOnce();
+    const nicId = d.table.idle()[0]!.nicId;
+    world.disk.failNextSave = new Error('no space left on device');
+    const err = await cniError(d.service.add(addReq('c1', world.podNetns('pod1'))));
+    expect(err.message).toContain('no space left on device');
+    expect(world.net.whereIs(nicId)?.netns).toBe('');
+  });
+
   it('gives the NIC back to the pool when moving it into the pod fails', async () => {
     const d = await world.start();
     const ns = world.podNetns('pod1');
@@ -309,7 +319,7 @@ describe('fast path hints and background work', () => {
     expect(addSpecs()[1]?.nicName).toMatch(/^hn_[0-9a-f]{8}$/);
   });
 
-  it('quiet() waits while an ADD runs and resolves once it is answered, or after 2 s at the latest', async () => {
+  it('quiet() waits while an ADD runs and resolves after its answer went out, or after 2 s at the latest', async () => {
     const d = await world.start({ pool: { low: 1, high: 1, cooldownSeconds: 60 } });
     await d.pool.runOnce();
     const realAdd = world.net.addPod.bind(world.net);
@@ -326,6 +336,7 @@ describe('fast path hints and background work', () => {
     expect(quiet).toBe(false);
     release();
     await add;
+    expect(quiet).toBe(false); // the caller writes the answer before background steps resume
     await world.clock.advance(0);
     expect(quiet).toBe(true);
 

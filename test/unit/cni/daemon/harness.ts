@@ -1,4 +1,4 @@
-import type { Checkpointer } from '../../../../src/shared/checkpoint.js';
+import type { Checkpointer, SaveOptions } from '../../../../src/shared/checkpoint.js';
 import { silentLogger } from '../../../../src/shared/log.js';
 import type { DaemonConfig } from '../../../../src/cni/daemon/config.js';
 import { startHostnic, type RunningHostnic } from '../../../../src/cni/daemon/startup.js';
@@ -13,18 +13,30 @@ export const VXNET_A = 'vxnet-poda';
 export const VXNET_B = 'vxnet-podb';
 export const NODE_VXNET = 'vxnet-node';
 
-/** A Checkpointer in memory (a deep copy of the last document), counting saves. */
+/** A Checkpointer in memory (a deep copy of the last document), counting saves; a power cut keeps only durable saves. */
 export class MemoryCheckpointer implements Checkpointer {
   private doc: string | undefined;
+  private durableDoc: string | undefined;
   saves = 0;
+  /** Makes the next save fail with this error. */
+  failNextSave: Error | undefined;
 
   async load(): Promise<unknown> {
     return this.doc === undefined ? undefined : (JSON.parse(this.doc) as unknown);
   }
 
-  async save(doc: unknown): Promise<void> {
+  async save(doc: unknown, options: SaveOptions = {}): Promise<void> {
+    const failure = this.failNextSave;
+    this.failNextSave = undefined;
+    if (failure !== undefined) throw failure;
     this.doc = JSON.stringify(doc);
+    if (options.durable !== false) this.durableDoc = this.doc;
     this.saves += 1;
+  }
+
+  /** Loses what only a durable save would have kept. */
+  powerCut(): void {
+    this.doc = this.durableDoc;
   }
 }
 
@@ -44,6 +56,7 @@ export class World {
   /** The crash point armed for the next daemon instance (cleared when it fires). */
   crashAt: CrashPointName | undefined;
   daemons: RunningHostnic[] = [];
+  private readonly podNamespaces = new Set<string>();
 
   constructor(options: { vxnetA?: { first?: number; last?: number }; vxnetB?: { first?: number; last?: number } } = {}) {
     this.cloud.nameForCreate = `hostnic_${NODE}`;
@@ -93,7 +106,15 @@ export class World {
   /** Creates a pod netns the way the runtime does. */
   podNetns(name: string): string {
     this.net.addNetns(name);
+    this.podNamespaces.add(name);
     return `/var/run/netns/${name}`;
+  }
+
+  /** A power cut and reboot: the disk keeps only durable saves, pod namespaces are gone and their NICs back in the host. */
+  powerCut(): void {
+    this.disk.powerCut();
+    for (const name of this.podNamespaces) this.net.deleteNetns(name);
+    this.podNamespaces.clear();
   }
 
   async stopAll(): Promise<void> {

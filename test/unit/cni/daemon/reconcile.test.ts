@@ -82,6 +82,45 @@ describe('restart after a crash during DEL', () => {
   }
 });
 
+describe('restart after a power cut', () => {
+  const warmPool = { pool: { low: 1, high: 1, cooldownSeconds: 60 } };
+
+  it('finds the NIC of an ADD that had not answered idle in the host', async () => {
+    const first = await world.start(warmPool);
+    await first.pool.runOnce();
+    const ns = world.podNetns('pod1');
+    world.crashAt = 'add:after-move';
+    await crashed(first.service.add(addReq('c1', ns)), 'add:after-move');
+    world.powerCut();
+    const second = await world.start(warmPool);
+    expectConverged(second);
+    expect(second.table.idle()).toHaveLength(1);
+    expect(second.table.byPod('c1', 'eth0')).toBeUndefined();
+  });
+
+  it('keeps the NIC and result of an ADD that answered', async () => {
+    const first = await world.start(warmPool);
+    await first.pool.runOnce();
+    const { result } = await first.service.add(addReq('c1', world.podNetns('pod1')));
+    world.powerCut();
+    const second = await world.start(warmPool);
+    expect(second.table.byPod('c1', 'eth0')).toMatchObject({ phase: 'assigned', result });
+  });
+
+  it('finishes a DEL that answered', async () => {
+    const first = await world.start(warmPool);
+    await first.pool.runOnce();
+    const ns = world.podNetns('pod1');
+    await first.service.add(addReq('c1', ns));
+    const nicId = first.table.byPod('c1', 'eth0')!.nicId;
+    await first.service.del(delReq('c1', ns));
+    world.powerCut();
+    const second = await world.start(warmPool);
+    expectConverged(second);
+    expect(second.table.get(nicId)?.phase).toBe('attached-idle');
+  });
+});
+
 describe('restart after a crash while retiring NICs', () => {
   for (const point of ['detach:before', 'detach:done', 'delete:before', 'delete:done'] as CrashPointName[]) {
     it(`finishes detach + delete after a crash at ${point}`, async () => {

@@ -414,6 +414,37 @@ describe('IpNetOps fast paths (ip -batch)', () => {
     expect(runner.calls).toHaveLength(2);
   });
 
+  it('ADD: starts the pod side while the host side runs and hands it its lines once the host side succeeded', async () => {
+    const answered: string[] = [];
+    let podStartedDuringHost = false;
+    const { ops, runner } = world({
+      links: {},
+      batch: (ns, lines) => {
+        if (ns === 'node1') podStartedDuringHost = runner.calls.some((c) => c.command === 'nsenter' && c.args.includes('-batch'));
+        answered.push(`${ns}: ${lines.length} lines`);
+        return succeeding({ [HN]: veth(HN), eth0: nic('eth0', true), 'hostnic-v': veth('hostnic-v') })(ns, lines);
+      },
+    });
+
+    await ops.addPod(SPEC);
+
+    expect(podStartedDuringHost).toBe(true);
+    expect(answered).toEqual(['node1: 7 lines', `${POD}: 10 lines`]);
+  });
+
+  it('ADD and DEL change nothing when what they wait for (the checkpoint) fails, and reject with its reason', async () => {
+    const { ops, batches, changes } = world({
+      links: { [POD]: [[lo, nic('eth0', true), veth('hostnic-v')]] },
+      batch: succeeding({ [HN]: veth(HN), eth0: nic('eth0', true), 'hostnic-v': veth('hostnic-v') }),
+    });
+
+    await expect(ops.addPod(SPEC, { after: Promise.reject(new Error('checkpoint failed')) })).rejects.toThrow('checkpoint failed');
+    await expect(ops.delPod({ containerId: 'ctr1', podNetns: POD, nicMac: MAC, hostNetns: 'node1' }, { after: Promise.reject(new Error('checkpoint failed')) })).rejects.toThrow('checkpoint failed');
+
+    expect(batches()).toEqual([`${inHost}: `, `${inPod}: `]); // ADD's pod side is not even started
+    expect(changes()).toEqual([]);
+  });
+
   it('ADD: without a known name it moves the NIC by its stable name (the one DEL gives it)', async () => {
     const { ops, batches } = world({ links: {}, batch: succeeding({ [HN]: veth(HN), eth0: nic('eth0', true), 'hostnic-v': veth('hostnic-v') }) });
 
@@ -423,7 +454,7 @@ describe('IpNetOps fast paths (ip -batch)', () => {
   });
 
   it('ADD: a failing host batch hands over to the step-by-step ADD, which finishes from where it stopped', async () => {
-    const { ops, changes } = world({
+    const { ops, changes, batches } = world({
       links: { [POD]: [[lo, nic('eth0', false)], [lo, nic('eth0', true), veth('hostnic-v')]], node1: [[lo, veth(HN)]] },
       // the NIC moved, then the veth name was taken by a leftover of an earlier attempt
       batch: (ns) => (ns === 'node1' ? { exitCode: 1, stderr: 'RTNETLINK answers: File exists\nCommand failed -:3\n' } : { stdout: '' }),
@@ -432,6 +463,7 @@ describe('IpNetOps fast paths (ip -batch)', () => {
     const result = await ops.addPod(SPEC);
 
     expect(result.podInterface.name).toBe('eth0');
+    expect(batches()).toContain(`${inPod}: `); // the pod side, already started, got no lines
     expect(changes()).toContain(`ip -n node1 link delete dev ${HN}`);
     expect(changes()).toContain(`ip -n node1 link add name ${HN} type veth peer name hostnic-v netns ${POD}`);
   });
@@ -459,6 +491,13 @@ describe('IpNetOps fast paths (ip -batch)', () => {
       `${inPod}: link set dev eth0 down; addr flush dev eth0; link set dev eth0 netns /var/run/netns/node1 name hn_0a0b0c0d; link delete dev hostnic-v`,
     ]);
     expect(changes()).toEqual([]);
+  });
+
+  it('DEL: the batch started alongside the listing runs nothing when the NIC is not in the pod', async () => {
+    const { ops, batches } = world({ links: { [POD]: [[lo, veth('hostnic-v')]], node1: [[lo, nic('hn_0a0b0c0d', false)]] }, batch: () => ({ stdout: '' }), deletes: { [`node1:${HN}`]: { exitCode: 0 } } });
+
+    expect(await ops.delPod({ containerId: 'ctr1', podNetns: POD, nicMac: MAC, hostNetns: 'node1' })).toMatchObject({ nic: 'already-in-host', hostName: 'hn_0a0b0c0d' });
+    expect(batches()).toEqual([`${inPod}: `]);
   });
 
   it('DEL: a pod without its veth end still returns the NIC and deletes a leftover host end', async () => {
