@@ -1,4 +1,4 @@
-// `npm run bench:csi [-- --lifecycles 50 --latency-ms 500]`: the CSI driver process (dist/csi/main.js, controller
+// `npm run bench:csi [-- --lifecycles 50 --latency-ms 500 --rounds 3]`: the CSI driver process (dist/csi/main.js, controller
 // mode) driven over its unix socket against the simulator: IaaS calls per PVC lifecycle (create, publish, unpublish,
 // delete), wall time of N concurrent lifecycles against the floor the job latency imposes, and the driver's RSS.
 import { spawn } from 'node:child_process';
@@ -10,8 +10,9 @@ import { startSimulator, type RunningSimulator } from '../qingcloud/sim/index.js
 import { startDriver, type DriverProcess } from './csi-driver.js';
 
 const { values } = parseArgs({
-  options: { lifecycles: { type: 'string', default: '50' }, 'latency-ms': { type: 'string', default: '500' } },
+  options: { lifecycles: { type: 'string', default: '50' }, 'latency-ms': { type: 'string', default: '500' }, rounds: { type: 'string', default: '3' } },
 });
+const rounds = Math.max(1, Number(values.rounds));
 const lifecycles = Number(values.lifecycles);
 const latencyMs = Number(values['latency-ms']);
 const GiB = 1024 ** 3;
@@ -56,11 +57,24 @@ try {
   const aloneMs = performance.now() - aloneStart;
   const alone = calls(sim);
 
-  sim.resetCallCounts();
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: lifecycles }, (_, i) => lifecycle(driver, `pvc-bench-${i}`, NODES[i % NODES.length]!)));
-  const wallMs = performance.now() - t0;
-  const parallel = calls(sim);
+  // Concurrent rounds: the first one warms the process up (lazily loaded code paths, job estimates met under load)
+  // and is shown on its own; the figures compared with the targets are the median of the rounds after it.
+  const parallelRound = async (tag: string): Promise<{ ms: number; calls: ReturnType<typeof calls> }> => {
+    sim.resetCallCounts();
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: lifecycles }, (_, i) => lifecycle(driver, `pvc-${tag}-${i}`, NODES[i % NODES.length]!)));
+    return { ms: performance.now() - t0, calls: calls(sim) };
+  };
+  const first = await parallelRound('first');
+  const measured: { ms: number; calls: ReturnType<typeof calls> }[] = [];
+  for (let r = 0; r < rounds; r++) measured.push(await parallelRound(`round${r}`));
+  const walls = measured.map((m) => m.ms).sort((a, b) => a - b);
+  const wallMs = walls[Math.floor(walls.length / 2)]!;
+  const parallel = { total: 0, byAction: {} as Record<string, number> };
+  for (const m of measured) {
+    parallel.total += m.calls.total;
+    for (const [action, n] of Object.entries(m.calls.byAction)) parallel.byAction[action] = (parallel.byAction[action] ?? 0) + n;
+  }
   const { rssKiB, peakKiB } = await driver.rss();
   const bareKiB = await bareNodeRssKiB();
   // Four jobs are waited for in sequence: create, attach, detach, delete (a failed delete job must not leak a volume).
@@ -70,9 +84,11 @@ try {
   console.log(`bench:csi — qingcloud-csi (controller) over its unix socket, simulator job latency ${latencyMs} ms`);
   console.log(`  IaaS calls, driver start + first lifecycle:               ${cold.total}  [${fmt(cold)}]   (incl. the one read of the volume list for the name index; job durations not learnt yet)`);
   console.log(`  IaaS calls per PVC lifecycle alone:                       ${alone.total}  [${fmt(alone)}]   (target <= 8; QingCloud's driver ~18; 4 mutations + their 4 job polls)`);
-  console.log(`  IaaS calls per lifecycle, ${lifecycles} in parallel:             ${(parallel.total / lifecycles).toFixed(2)}  [${fmt(parallel)}]   (target <= 6)`);
-  console.log(`  wall time, one lifecycle alone:                           ${aloneMs.toFixed(0)} ms (floor ${floorMs} ms, ratio ${(aloneMs / floorMs).toFixed(2)})`);
-  console.log(`  wall time, ${lifecycles} in parallel:                             ${wallMs.toFixed(0)} ms (floor ${floorMs} ms, ratio ${(wallMs / floorMs).toFixed(2)}; target <= 1.2)`);
+  const ratio = (ms: number) => (ms / floorMs).toFixed(2);
+  console.log(`  IaaS calls per lifecycle, ${lifecycles} in parallel:             ${(parallel.total / (lifecycles * rounds)).toFixed(2)}  [${fmt(parallel)} over ${rounds} rounds]   (target <= 6; first round ${(first.calls.total / lifecycles).toFixed(2)})`);
+  console.log(`  wall time, one lifecycle alone:                           ${aloneMs.toFixed(0)} ms (floor ${floorMs} ms, ratio ${ratio(aloneMs)})`);
+  console.log(`  wall time, ${lifecycles} in parallel, first round:                ${first.ms.toFixed(0)} ms (ratio ${ratio(first.ms)})`);
+  console.log(`  wall time, ${lifecycles} in parallel, median of ${rounds} more rounds:   ${wallMs.toFixed(0)} ms (floor ${floorMs} ms, ratio ${ratio(wallMs)}; rounds ${walls.map((w) => ratio(w)).join(' / ')}; target <= 1.2)`);
   console.log(`  driver RSS:                                               ${(rssKiB / 1024).toFixed(1)} MiB now, ${(peakKiB / 1024).toFixed(1)} MiB peak (target <= 60 MiB; a bare \`node -e ''\` is ${(bareKiB / 1024).toFixed(1)} MiB)`);
 } finally {
   await driver.stop();

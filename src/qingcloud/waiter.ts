@@ -96,6 +96,10 @@ export class JobWaiter {
   private readonly coalesceMs: number;
   private readonly minGapMs: number;
   private readonly estimates = new Map<string, Estimate>();
+  /** Waits the current poll saw succeed, resolved once its lessons are applied. */
+  private readonly finished: (() => void)[] = [];
+  /** What the current poll taught, per job action (applied once the poll is done). */
+  private readonly lessons = new Map<string, { doneAtFirstPollMs: number; doneAfterMissMs: number; stillRunningMs: number }>();
   /** First-poll delay for an action not seen yet: what the last finished job of any action suggested. */
   private sharedFirstPollMs: number | undefined;
   private readonly closing = new AbortController();
@@ -246,15 +250,19 @@ export class JobWaiter {
   private async tick(): Promise<void> {
     const now = this.clock.now();
     const due = new Set<Entry>();
-    for (const set of this.entries.values()) for (const e of set) if (e.nextPollAt <= now + this.coalesceMs) due.add(e);
+    // Jobs due soon share a DescribeJobs; a watch's probe is a call of its own, so it runs only once due.
+    for (const set of this.entries.values()) for (const e of set) if (e.nextPollAt <= now + (e.probe === undefined ? this.coalesceMs : 0)) due.add(e);
     const dueProbes = [...due].filter((e) => e.probe !== undefined);
-    // A due DescribeJobs carries every waited job id; a watch's probe runs only when that watch is due.
+    // A due DescribeJobs carries every waited job id.
     const batches: string[][] = [];
     if (dueProbes.length < due.size) {
       const ids = [...this.entries].filter(([, set]) => [...set].some((e) => e.probe === undefined)).map(([id]) => id);
       for (let i = 0; i < ids.length; i += this.batchSize) batches.push(ids.slice(i, i + this.batchSize));
     }
     await Promise.all([...batches.map((batch) => this.poll(batch, now)), ...dueProbes.map((e) => this.runProbe(e, now))]);
+    // Learn before resolving, so a caller that starts its next job at once already gets the new estimate.
+    this.applyLessons();
+    for (const finish of this.finished.splice(0)) finish();
     const after = this.clock.now();
     for (const set of [...this.entries.values()]) {
       for (const entry of set) {
@@ -265,6 +273,11 @@ export class JobWaiter {
           continue;
         }
         if (!due.has(entry)) continue;
+        if (entry.nextPollAt > now) {
+          // Polled ahead of its time to share the call: not a miss, and no lesson; it keeps its own time.
+          entry.nextPollAt = Math.max(entry.nextPollAt, after + this.minGapMs);
+          continue;
+        }
         // Still running past its estimate: follow up soon, then back off.
         entry.misses += 1;
         entry.lastMissElapsed = now - entry.started;
@@ -275,24 +288,39 @@ export class JobWaiter {
   }
 
   /**
-   * Learns from a finished job when jobs of its action should be polled first. `sentAt` is when the poll that saw it
-   * done went out: the job was done by then, and the answer's own delay (long when many polls queue) is no part of it.
+   * Notes what a finished job tells about its action; `sentAt` is when the poll that saw it done went out (the job was
+   * done by then; the answer's own delay, long when many polls queue, is no part of it). Lessons are applied once per
+   * poll, so fifty jobs seen in one poll move the estimate as far as one job would.
    */
   private learn(entry: Entry, sentAt: number): void {
     const elapsed = sentAt - entry.started;
-    const current = this.estimates.get(entry.jobAction) ?? { firstPollMs: this.firstPollDelay(entry.jobAction), floorMs: 0 };
-    let { firstPollMs, floorMs } = current;
+    const lesson = this.lessons.get(entry.jobAction) ?? { doneAtFirstPollMs: Infinity, doneAfterMissMs: 0, stillRunningMs: 0 };
     if (entry.misses === 0) {
-      // Done by the first poll (or earlier): it may have finished well before, so creep downwards, not below the floor.
-      firstPollMs = Math.max(floorMs * FLOOR_MARGIN, Math.min(firstPollMs, elapsed) * DECAY);
+      lesson.doneAtFirstPollMs = Math.min(lesson.doneAtFirstPollMs, elapsed);
     } else {
-      floorMs = Math.max(floorMs, entry.lastMissElapsed);
-      firstPollMs = elapsed;
+      lesson.doneAfterMissMs = Math.max(lesson.doneAfterMissMs, elapsed);
+      lesson.stillRunningMs = Math.max(lesson.stillRunningMs, entry.lastMissElapsed);
     }
-    floorMs *= FLOOR_AGING;
-    firstPollMs = Math.min(this.maxMs * 4, Math.max(this.minGapMs, firstPollMs));
-    this.estimates.set(entry.jobAction, { firstPollMs, floorMs });
-    this.sharedFirstPollMs = firstPollMs;
+    this.lessons.set(entry.jobAction, lesson);
+  }
+
+  private applyLessons(): void {
+    for (const [jobAction, lesson] of this.lessons) {
+      let { firstPollMs, floorMs } = this.estimates.get(jobAction) ?? { firstPollMs: this.firstPollDelay(jobAction), floorMs: 0 };
+      if (lesson.doneAfterMissMs > 0) {
+        // Some outlasted the estimate: next time poll first when the slowest of them was seen done.
+        floorMs = Math.max(floorMs, lesson.stillRunningMs);
+        firstPollMs = lesson.doneAfterMissMs;
+      } else {
+        // All done by the first poll (or earlier): they may have finished well before, so creep downwards, not below the floor.
+        firstPollMs = Math.max(floorMs * FLOOR_MARGIN, Math.min(firstPollMs, lesson.doneAtFirstPollMs) * DECAY);
+      }
+      floorMs *= FLOOR_AGING;
+      firstPollMs = Math.min(this.maxMs * 4, Math.max(this.minGapMs, firstPollMs));
+      this.estimates.set(jobAction, { firstPollMs, floorMs });
+      this.sharedFirstPollMs = firstPollMs;
+    }
+    this.lessons.clear();
   }
 
   private async runProbe(entry: Entry, sentAt: number): Promise<void> {
@@ -307,7 +335,7 @@ export class JobWaiter {
     }
     if (result === undefined) return;
     this.learn(entry, sentAt);
-    this.settle(entry, () => entry.resolve(result));
+    this.finished.push(() => this.settle(entry, () => entry.resolve(result)));
   }
 
   private async poll(batch: string[], sentAt: number): Promise<void> {
@@ -332,7 +360,7 @@ export class JobWaiter {
         entry.lastStatus = job.status;
         if (job.status === 'successful') {
           this.learn(entry, sentAt);
-          this.settle(entry, () => entry.resolve(job));
+          this.finished.push(() => this.settle(entry, () => entry.resolve(job)));
         } else if (FAILED_JOB_STATUSES.has(job.status)) {
           const resources = entry.resourceIds.length > 0 ? entry.resourceIds : jobResourceIds(job);
           this.settle(entry, () => entry.reject(new JobFailedError(id, job.job_action || entry.jobAction, resources, job.status)));

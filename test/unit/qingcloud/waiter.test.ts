@@ -134,6 +134,21 @@ describe('JobWaiter', () => {
     expect(await watched).toBe(failure);
   });
 
+  it('runs a watch only when it is due: a probe is a call of its own, so it never rides along early', async () => {
+    const jobs = setup();
+    jobs.status.set('j-a', 'successful');
+    let probes = 0;
+    const a = waiter.wait('j-a', { timeoutMs: 60_000 });
+    await clock.advance(40);
+    const watched = waiter.watch('j-w', async () => (++probes, 'done'), { timeoutMs: 60_000 });
+    await clock.advance(260); // t=300: the job is polled; the watch, due at 340, is not probed yet
+    await a;
+    expect(probes).toBe(0);
+    await clock.advance(40);
+    await expect(watched).resolves.toBe('done');
+    expect(probes).toBe(1);
+  });
+
   it('leaves watched jobs out of the DescribeJobs of waited ones', async () => {
     const jobs = setup();
     jobs.status.set('j-a', 'successful');
@@ -157,6 +172,36 @@ describe('JobWaiter', () => {
     await clock.advance(300);
     await done;
     expect(waiter.firstPollDelay('AttachVolumes')).toBe(300 * 0.99);
+  });
+
+  it('moves the estimate as far for fifty jobs seen done in one poll as for one', async () => {
+    const jobs = setup();
+    const jobIds = ids(50);
+    for (const id of jobIds) jobs.status.set(id, 'successful');
+    const all = Promise.all(jobIds.map((id) => waiter.wait(id, { jobAction: 'AttachVolumes', timeoutMs: 60_000 })));
+    await clock.advance(300);
+    await all;
+    expect(jobs.calls).toHaveLength(1);
+    expect(waiter.firstPollDelay('AttachVolumes')).toBe(300 * 0.99);
+  });
+
+  it('does not count a job polled ahead of its time (to share a call) as a miss: it is polled again at its own time', async () => {
+    const jobs = setup();
+    jobs.status.set('j-a', 'successful');
+    jobs.status.set('j-b', 'working');
+    const a = waiter.wait('j-a', { jobAction: 'AttachVolumes', timeoutMs: 60_000 });
+    await clock.advance(40);
+    const b = waiter.wait('j-b', { jobAction: 'AttachVolumes', timeoutMs: 60_000 });
+    await clock.advance(260); // t=300: a is due, b (due at 340) rides along and is still running
+    await a;
+    expect(jobs.calls).toEqual([['j-a', 'j-b']]);
+    jobs.status.set('j-b', 'successful');
+    await clock.advance(39);
+    expect(jobs.calls).toHaveLength(1);
+    await clock.advance(1); // its own time, not a backed-off follow-up
+    await expect(b).resolves.toMatchObject({ job_id: 'j-b' });
+    expect(jobs.calls).toHaveLength(2);
+    expect(waiter.firstPollDelay('AttachVolumes')).toBeLessThan(300);
   });
 
   it('puts jobs due within the coalescing window into one poll', async () => {
