@@ -274,8 +274,10 @@ export class JobWaiter {
         }
         if (!due.has(entry)) continue;
         if (entry.nextPollAt > now) {
-          // Polled ahead of its time to share the call: not a miss, and no lesson; it keeps its own time.
-          entry.nextPollAt = Math.max(entry.nextPollAt, after + this.minGapMs);
+          // Polled ahead of its time to share the call: not a miss (no lesson, no back-off), but not polled again
+          // sooner than a follow-up would be.
+          const gap = Math.max(this.minGapMs, this.firstPollDelay(entry.jobAction) * FOLLOW_UP_FRACTION);
+          entry.nextPollAt = Math.max(entry.nextPollAt, after + gap);
           continue;
         }
         // Still running past its estimate: follow up soon, then back off.
