@@ -4,7 +4,7 @@ import { loadPackageDefinition, type ServiceClientConstructor, type ServiceDefin
 import { loadSync, type Options, type PackageDefinition } from '@grpc/proto-loader';
 import { messageOf } from '../shared/errors.js';
 import { CONTROLLER_METHODS, IDENTITY_METHODS, NODE_METHODS } from './csi-types.js';
-import { CSI_CONVERSION_OPTIONS, CsiProtoError, csiProtoPath, includeDirsFor, type LoadCsiOptions } from './proto.js';
+import { CSI_CONVERSION_OPTIONS, CsiProtoError, checkServiceMethods, csiProtoPath, includeDirsFor, type LoadCsiOptions } from './proto.js';
 
 /**
  * proto-loader options every CSI client uses: the driver's own conversion (proto.ts CSI_CONVERSION_OPTIONS), so both
@@ -67,15 +67,7 @@ function serviceClient(
     throw new CsiProtoError('CSI_PROTO_INVALID', `CSI proto ${protoPath} defines no service csi.v1.${name}; restore the file`);
   }
   const ctor = candidate as ServiceClientConstructor;
-  const actual = Object.keys(ctor.service);
-  const missing = expected.filter((m) => !actual.includes(m));
-  const extra = actual.filter((m) => !expected.includes(m));
-  if (missing.length > 0 || extra.length > 0) {
-    throw new CsiProtoError(
-      'CSI_PROTO_INVALID',
-      `CSI proto ${protoPath}: service csi.v1.${name} does not match src/csi/csi-types.ts (missing: ${missing.join(', ') || 'none'}; unexpected: ${extra.join(', ') || 'none'}); update both together`,
-    );
-  }
+  checkServiceMethods(`CSI proto ${protoPath}`, name, Object.keys(ctor.service), expected);
   return ctor;
 }
 

@@ -111,6 +111,18 @@ export function csiProtoPath(moduleUrl: string = import.meta.url): string {
   return path;
 }
 
+/** Throws CSI_PROTO_INVALID when csi.v1.<service> in `source` does not have exactly the methods csi-types.ts lists. */
+export function checkServiceMethods(source: string, service: string, actual: readonly string[], expected: readonly string[]): void {
+  const missing = expected.filter((m) => !actual.includes(m));
+  const extra = actual.filter((m) => !expected.includes(m));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new CsiProtoError(
+      'CSI_PROTO_INVALID',
+      `${source}: service csi.v1.${service} does not match src/csi/csi-types.ts (missing: ${missing.join(', ') || 'none'}; unexpected: ${extra.join(', ') || 'none'}); update both together`,
+    );
+  }
+}
+
 /** Include directories for csi.proto: its own tree. google/protobuf/* imports resolve to the copies bundled with protobufjs. */
 export function includeDirsFor(protoPath: string): string[] {
   return [join(dirname(protoPath), '..', '..')];

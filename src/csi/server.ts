@@ -3,7 +3,7 @@ import type protobuf from 'protobufjs';
 import type { Logger } from '../shared/log.js';
 import { isErrno } from '../shared/errors.js';
 import { GRPC_STATUS, GrpcStatusError, serveUnary, type UnaryMethod } from './grpc-unary.js';
-import { CSI_CONVERSION_OPTIONS, CsiProtoError, loadCsiRoot, redactCsiMessage } from './proto.js';
+import { CSI_CONVERSION_OPTIONS, checkServiceMethods, loadCsiRoot, redactCsiMessage } from './proto.js';
 import { CONTROLLER_METHODS, IDENTITY_METHODS, NODE_METHODS } from './csi-types.js';
 import { grpcCode, toCsiStatus } from './status.js';
 import { CsiError, type CsiStatus } from './errors.js';
@@ -102,15 +102,7 @@ async function removeStaleSocket(path: string): Promise<void> {
 /** The methods of csi.v1.<name>, checked against the list src/csi/csi-types.ts describes. */
 function serviceMethods(root: protobuf.Root, name: string, expected: readonly string[]): [string, protobuf.Method][] {
   const service = root.lookupService(`csi.v1.${name}`);
-  const actual = Object.keys(service.methods);
-  const missing = expected.filter((m) => !actual.includes(m));
-  const extra = actual.filter((m) => !expected.includes(m));
-  if (missing.length > 0 || extra.length > 0) {
-    throw new CsiProtoError(
-      'CSI_PROTO_INVALID',
-      `CSI proto: service csi.v1.${name} does not match src/csi/csi-types.ts (missing: ${missing.join(', ') || 'none'}; unexpected: ${extra.join(', ') || 'none'}); update both together`,
-    );
-  }
+  checkServiceMethods('CSI proto', name, Object.keys(service.methods), expected);
   return expected.map((m) => [m, service.methods[m]!.resolve() as protobuf.Method]);
 }
 
