@@ -32,6 +32,9 @@ export class NodeCommandRunner implements CommandRunner {
           reject(new CommandSpawnError(command, err));
         },
       );
+      // Input that arrives late can meet a child that already exited (EPIPE); its exit code and stderr tell the story,
+      // so the write error must not become an unhandled 'error' event that ends this process.
+      child.stdin?.on('error', () => undefined);
       if (options.input !== undefined) {
         Promise.resolve(options.input).then(
           (text) => child.stdin?.end(text),

@@ -19,4 +19,11 @@ describe('NodeCommandRunner', () => {
   it('closes stdin with nothing written when the promised input is rejected', async () => {
     await expect(runner.run('cat', [], { input: Promise.reject(new Error('changed our mind')) })).resolves.toEqual({ stdout: '', stderr: '', exitCode: 0 });
   });
+
+  it('reports the exit of a child that never reads its input, without the broken pipe ending this process', async () => {
+    // More than a pipe holds: the write is still pending when the child exits, so it fails with EPIPE.
+    const input = 'x'.repeat(4 * 1024 * 1024);
+    await expect(runner.run('sh', ['-c', 'exit 3'], { input })).resolves.toMatchObject({ exitCode: 3 });
+    await expect(runner.run('sh', ['-c', 'exit 4'], { input: Promise.resolve(input) })).resolves.toMatchObject({ exitCode: 4 });
+  });
 });
