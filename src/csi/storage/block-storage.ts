@@ -98,9 +98,9 @@ export interface BlockStorage {
   /**
    * Creates the volume (empty, from a snapshot, or a clone) and waits until it is available. `onIdentified` learns
    * which volume carries the name as soon as that is known (the new id once the cloud accepted the create), so a retry
-   * after a failed wait finds it instead of making another. An empty volume's name is checked once it exists: when an
-   * older volume already carries the name (a name index that missed it), the new one is deleted and the older one
-   * answered with `created` false.
+   * after a failed wait finds it instead of making another. An empty volume's name is checked once it exists, a
+   * restore's or clone's before: when an older volume already carries the name (a name index that missed it), that
+   * one is answered with `created` false and no second one is left.
    */
   createVolume(spec: VolumeSpec, signal?: AbortSignal, onIdentified?: (volumeId: string) => void): Promise<CreatedVolume>;
   /** Attaches tags to the volume (tags it already carries are fine). */

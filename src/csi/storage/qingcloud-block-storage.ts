@@ -2,6 +2,7 @@ import type { Clock } from '../../shared/clock.js';
 import { backoffDelay } from '../../shared/backoff.js';
 import type { Logger } from '../../shared/log.js';
 import {
+  FAILED_JOB_STATUSES,
   JobFailedError,
   JobTimeoutError,
   QingCloudApiError,
@@ -118,6 +119,13 @@ export class QingCloudBlockStorage implements BlockStorage {
   async createVolume(spec: VolumeSpec, signal?: AbortSignal, onIdentified?: (volumeId: string) => void): Promise<CreatedVolume> {
     const source = spec.source;
     if (source === undefined) return this.createEmptyVolume(spec, signal, onIdentified);
+    // A restore or clone copies data, so even a short-lived duplicate is costly, and its job is not watched by name:
+    // it looks for a namesake the caller's index may have missed first (one call, on these creates only).
+    const existing = await this.findVolumeByName(spec.name, signal);
+    if (existing !== undefined) {
+      onIdentified?.(existing.id);
+      return { volume: existing, created: false };
+    }
     return { volume: await this.createVolumeFromSource(spec, source, signal, onIdentified), created: true };
   }
 
@@ -168,7 +176,15 @@ export class QingCloudBlockStorage implements BlockStorage {
   private async namesakesOnceCreated(name: string, id: string, jobId: string, signal: AbortSignal): Promise<{ mine: Volume; others: Volume[] } | undefined> {
     const matches = await this.sdk.api.volumes.describeAllVolumes({ search_word: name, status: [...LIVE_VOLUME, 'ceased', 'deleted'] }, { signal });
     const mine = matches.find((v) => v.volume_id === id);
-    if (mine === undefined || mine.status === 'pending' || mine.transition_status !== '') return undefined;
+    if (mine === undefined) {
+      // Not listed (yet): only the job can tell a failure apart from a slow listing; asked on this path only.
+      const job = (await this.sdk.api.jobs.describeJobs({ jobs: [jobId] }, { signal })).items[0];
+      if (job !== undefined && FAILED_JOB_STATUSES.has(job.status)) {
+        throw new StorageError('Busy', `creating volume ${id} (${name}) failed in the cloud: job ${jobId} ended ${job.status}; it is retried`);
+      }
+      return undefined;
+    }
+    if (mine.status === 'pending' || mine.transition_status !== '') return undefined;
     if (mine.status === 'ceased' || mine.status === 'deleted') {
       throw new StorageError('Busy', `creating volume ${id} (${name}) failed in the cloud: job ${jobId} left it ${mine.status}; it is retried`);
     }

@@ -67,6 +67,16 @@ describe('QingCloudBlockStorage.createVolume', () => {
     expect(named(sim, 'pvc-race').filter((v) => v.status === 'available')).toHaveLength(2);
   });
 
+  it('answers a volume already carrying the name of a restore instead of restoring again (the index may have missed it)', async () => {
+    const { storage, sdk, sim } = await setup();
+    const [sourceId] = (await sdk.api.volumes.createVolumesAndWait({ size: 20, volume_name: 'pvc-source', count: 1 })).volumeIds;
+    const [snapshotId] = (await sdk.api.snapshots.createSnapshotsAndWait({ resources: [sourceId!], snapshot_name: 'snap', is_full: true })).snapshotIds;
+    const [existingId] = (await sdk.api.volumes.createVolumesAndWait({ size: 20, volume_name: 'pvc-restored', count: 1 })).volumeIds;
+    const out = await storage.createVolume({ ...spec('pvc-restored'), source: { kind: 'snapshot', id: snapshotId! } });
+    expect(out).toMatchObject({ created: false, volume: { id: existingId } });
+    expect(sim.callCounts()['CreateVolumeFromSnapshot']).toBeUndefined();
+  });
+
   it('reports a create job that failed as retryable, naming the volume and the job', async () => {
     const { storage } = await setup({ faults: { actions: { CreateVolumes: { jobFailureRate: 1 } } } });
     const err = await storage.createVolume(spec('pvc-fails')).catch((e: unknown) => e);
