@@ -75,7 +75,7 @@ const FOLLOW_UP_FRACTION = 0.1;
 /** A first poll that finds the job done lowers the estimate by 1 %, never below the floor plus 5 %: a miss costs a call. */
 const DECAY = 0.99;
 const FLOOR_MARGIN = 1.05;
-/** The floor is forgotten by 1 % per finished job, so the estimate can follow a cloud that got faster. */
+/** The floor is forgotten by 1 % per poll that sees jobs of the action finish, so the estimate can follow a cloud that got faster. */
 const FLOOR_AGING = 0.99;
 
 /**
@@ -96,10 +96,10 @@ export class JobWaiter {
   private readonly coalesceMs: number;
   private readonly minGapMs: number;
   private readonly estimates = new Map<string, Estimate>();
-  /** Waits the current poll saw succeed, resolved once its lessons are applied. */
-  private readonly finished: (() => void)[] = [];
-  /** What the current poll taught, per job action (applied once the poll is done). */
+  /** What the current poll's answers taught so far, per job action. */
   private readonly lessons = new Map<string, { doneAtFirstPollMs: number; doneAfterMissMs: number; stillRunningMs: number }>();
+  /** Each action's estimate when the current poll began. */
+  private readonly tickBase = new Map<string, Estimate>();
   /** First-poll delay for an action not seen yet: what the last finished job of any action suggested. */
   private sharedFirstPollMs: number | undefined;
   private readonly closing = new AbortController();
@@ -260,9 +260,8 @@ export class JobWaiter {
       for (let i = 0; i < ids.length; i += this.batchSize) batches.push(ids.slice(i, i + this.batchSize));
     }
     await Promise.all([...batches.map((batch) => this.poll(batch, now)), ...dueProbes.map((e) => this.runProbe(e, now))]);
-    // Learn before resolving, so a caller that starts its next job at once already gets the new estimate.
-    this.applyLessons();
-    for (const finish of this.finished.splice(0)) finish();
+    this.lessons.clear();
+    this.tickBase.clear();
     const after = this.clock.now();
     for (const set of [...this.entries.values()]) {
       for (const entry of set) {
@@ -306,9 +305,14 @@ export class JobWaiter {
     this.lessons.set(entry.jobAction, lesson);
   }
 
+  /**
+   * Sets each action's estimate from what it was when this poll began and everything the poll's answers so far taught:
+   * called after each answer (so its waits resolve at once, with the new estimate), it lands where one call would.
+   */
   private applyLessons(): void {
     for (const [jobAction, lesson] of this.lessons) {
-      let { firstPollMs, floorMs } = this.estimates.get(jobAction) ?? { firstPollMs: this.firstPollDelay(jobAction), floorMs: 0 };
+      if (!this.tickBase.has(jobAction)) this.tickBase.set(jobAction, this.estimates.get(jobAction) ?? { firstPollMs: this.firstPollDelay(jobAction), floorMs: 0 });
+      let { firstPollMs, floorMs } = this.tickBase.get(jobAction)!;
       if (lesson.doneAfterMissMs > 0) {
         // Some outlasted the estimate: next time poll first when the slowest of them was seen done.
         floorMs = Math.max(floorMs, lesson.stillRunningMs);
@@ -322,7 +326,6 @@ export class JobWaiter {
       this.estimates.set(jobAction, { firstPollMs, floorMs });
       this.sharedFirstPollMs = firstPollMs;
     }
-    this.lessons.clear();
   }
 
   private async runProbe(entry: Entry, sentAt: number): Promise<void> {
@@ -337,7 +340,8 @@ export class JobWaiter {
     }
     if (result === undefined) return;
     this.learn(entry, sentAt);
-    this.finished.push(() => this.settle(entry, () => entry.resolve(result)));
+    this.applyLessons();
+    this.settle(entry, () => entry.resolve(result));
   }
 
   private async poll(batch: string[], sentAt: number): Promise<void> {
@@ -354,6 +358,7 @@ export class JobWaiter {
       return;
     }
     const byId = new Map(jobs.map((job) => [job.job_id, job]));
+    const succeeded: [Entry, Job][] = [];
     for (const id of batch) {
       const job = byId.get(id);
       if (job === undefined) continue;
@@ -362,12 +367,15 @@ export class JobWaiter {
         entry.lastStatus = job.status;
         if (job.status === 'successful') {
           this.learn(entry, sentAt);
-          this.finished.push(() => this.settle(entry, () => entry.resolve(job)));
+          succeeded.push([entry, job]);
         } else if (FAILED_JOB_STATUSES.has(job.status)) {
           const resources = entry.resourceIds.length > 0 ? entry.resourceIds : jobResourceIds(job);
           this.settle(entry, () => entry.reject(new JobFailedError(id, job.job_action || entry.jobAction, resources, job.status)));
         }
       }
     }
+    // Learn before resolving, so a caller that starts its next job at once already gets the new estimate.
+    this.applyLessons();
+    for (const [entry, job] of succeeded) this.settle(entry, () => entry.resolve(job));
   }
 }

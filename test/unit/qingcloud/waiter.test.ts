@@ -204,6 +204,23 @@ describe('JobWaiter', () => {
     expect(waiter.firstPollDelay('AttachVolumes')).toBeLessThan(300);
   });
 
+  it('resolves the jobs one answer saw done without waiting for a slower call of the same poll', async () => {
+    clock = new ManualClock();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const describe = async (jobIds: string[]): Promise<Job[]> => {
+      if (jobIds.includes('j-00000100')) await gate; // the second batch hangs (a slow, retried call)
+      return jobIds.map((id) => ({ job_id: id, job_action: 'AttachVolumes', status: 'successful', resource_ids: '' }));
+    };
+    waiter = new JobWaiter(describe, { clock, initialIntervalMs: 300 });
+    const first = waiter.wait('j-00000000', { timeoutMs: 60_000 });
+    const waits = ids(100, 1).map((id) => waiter.wait(id, { timeoutMs: 60_000 }));
+    await clock.advance(300);
+    await expect(first).resolves.toMatchObject({ job_id: 'j-00000000' });
+    release();
+    await Promise.all(waits);
+  });
+
   it('puts jobs due within the coalescing window into one poll', async () => {
     const jobs = setup();
     jobs.status.set('j-1', 'successful');
