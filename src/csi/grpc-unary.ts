@@ -47,6 +47,8 @@ export interface UnaryMethod {
 export interface UnaryServerOptions {
   /** Largest request message accepted; a larger one is answered RESOURCE_EXHAUSTED. */
   maxReceiveBytes: number;
+  /** Told about server-level errors after start (e.g. accept failing with EMFILE); they never end the process. */
+  onError?: (err: Error) => void;
 }
 
 /** A listening server. */
@@ -90,6 +92,7 @@ export async function serveUnary(socketPath: string, methods: ReadonlyMap<string
     server.once('error', reject);
     server.listen(socketPath, () => {
       server.off('error', reject);
+      server.on('error', (err) => options.onError?.(err));
       resolve();
     });
   });
@@ -114,7 +117,8 @@ function handleStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, m
   // A reset from the peer surfaces as 'close'; errors here must not take the process down.
   stream.on('error', () => undefined);
   const contentType = headers[constants.HTTP2_HEADER_CONTENT_TYPE];
-  if (headers[constants.HTTP2_HEADER_METHOD] !== 'POST' || typeof contentType !== 'string' || !contentType.startsWith('application/grpc')) {
+  // application/grpc or application/grpc+proto (optionally with parameters); +json and friends are not protobuf.
+  if (headers[constants.HTTP2_HEADER_METHOD] !== 'POST' || typeof contentType !== 'string' || !/^application\/grpc(\+proto)?(;|$)/.test(contentType)) {
     stream.respond({ [constants.HTTP2_HEADER_STATUS]: 415 }, { endStream: true });
     return;
   }

@@ -76,7 +76,7 @@ export async function startCsiServer(endpoint: string, services: CsiServices, lo
       methods.set(`/csi.v1.${name}/${method}`, { ...codec(rpc), call: wrap(name, method, handlers, logger, observe) });
     }
   }
-  const server = await serveUnary(socketPath, methods, { maxReceiveBytes: 4 * 1024 * 1024 });
+  const server = await serveUnary(socketPath, methods, { maxReceiveBytes: 4 * 1024 * 1024, onError: (err) => logger.error({ err: err.message }, 'CSI server error; calls go on') });
   // Only root (kubelet, the sidecars) talks to the driver.
   await chmod(socketPath, 0o660);
   logger.info({ socket: socketPath }, 'CSI server listening');

@@ -59,6 +59,9 @@ function scrubbedCause(err: unknown): unknown {
   return copy;
 }
 
+/** Largest response body accepted. */
+const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
 /** Why a request was cut short by one of the transport's own timers. */
 class TransportTimeout extends Error {}
 
@@ -103,7 +106,13 @@ export class NodeHttpTransport implements HttpTransport {
         };
         const onResponse = (res: IncomingMessage): void => {
           const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            // A page of 100 resources is tens of KiB; an endless body must not grow the process until the deadline.
+            if (size > MAX_RESPONSE_BYTES) request.destroy(new Error(`the answer exceeds ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB`));
+            else chunks.push(chunk);
+          });
           res.on('error', reject);
           res.on('end', () => {
             const contentType = res.headers['content-type'];

@@ -90,11 +90,31 @@ export class HttpDaemonClient implements DaemonClient {
       const chunks: Buffer[] = [];
       let size = 0;
       const socket = connect(socketPath);
+      /** Settles with the daemon's answer from what arrived, or returns why that is not a whole answer yet. */
+      const answerFromBytes = (): HttpAnswerError | undefined => {
+        let answer: HttpAnswer;
+        try {
+          answer = parseAnswer(Buffer.concat(chunks));
+        } catch (err) {
+          if (err instanceof HttpAnswerError && err.truncated) return err;
+          settle(() => reject(this.protocolError(verb, `not an HTTP answer: ${messageOf(err)}`)));
+          return undefined;
+        }
+        settle(() => {
+          try {
+            resolve(this.interpret(verb, answer.status, answer.body));
+          } catch (err) {
+            reject(err);
+          }
+        });
+        return undefined;
+      };
       socket.on('error', (err) => {
         const code = (err as NodeJS.ErrnoException).code;
         const reason = typeof code === 'string' ? `${code}: ${err.message}` : err.message;
         if (size === 0) settle(() => reject(new DaemonUnreachableError(verb, socketPath, reason, { cause: err })));
-        else settle(() => reject(new DaemonUnreachableError(verb, socketPath, `connection lost while reading the answer: ${reason}`, { cause: err })));
+        // A daemon that answers early (a refused request) and closes can reset what it did not read: the answer is whole.
+        else if (answerFromBytes() !== undefined) settle(() => reject(new DaemonUnreachableError(verb, socketPath, `connection lost while reading the answer: ${reason}`, { cause: err })));
       });
       socket.on('data', (chunk: Buffer) => {
         size += chunk.length;
@@ -106,27 +126,14 @@ export class HttpDaemonClient implements DaemonClient {
         chunks.push(chunk);
       });
       // The daemon closes the connection after its answer (connection: close), so the answer is complete at 'end'.
-      socket.on('end', () =>
-        settle(() => {
-          if (size === 0) {
-            reject(new DaemonUnreachableError(verb, socketPath, 'the daemon closed the connection without answering'));
-            return;
-          }
-          let answer: HttpAnswer;
-          try {
-            answer = parseAnswer(Buffer.concat(chunks));
-          } catch (err) {
-            if (err instanceof HttpAnswerError && err.truncated) reject(new DaemonUnreachableError(verb, socketPath, `connection lost while reading the answer: ${err.message}`, { cause: err }));
-            else reject(this.protocolError(verb, `not an HTTP answer: ${messageOf(err)}`));
-            return;
-          }
-          try {
-            resolve(this.interpret(verb, answer.status, answer.body));
-          } catch (err) {
-            reject(err);
-          }
-        }),
-      );
+      socket.on('end', () => {
+        if (size === 0) {
+          settle(() => reject(new DaemonUnreachableError(verb, socketPath, 'the daemon closed the connection without answering')));
+          return;
+        }
+        const truncated = answerFromBytes();
+        if (truncated !== undefined) settle(() => reject(new DaemonUnreachableError(verb, socketPath, `connection lost while reading the answer: ${truncated.message}`, { cause: truncated })));
+      });
       this.clock.sleep(timeoutMs, stopTimer.signal).then(
         () => {
           settle(() => reject(new DaemonTimeoutError(verb, socketPath, timeoutMs)));

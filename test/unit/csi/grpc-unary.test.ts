@@ -1,5 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:http2';
+import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { Client, Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -67,6 +69,26 @@ describe('serveUnary', () => {
   it('sends any other rejection as INTERNAL', async () => {
     await serve({ '/t.S/Boom': method(async () => Promise.reject(new Error('boom'))) });
     await expect(call('/t.S/Boom', Buffer.from('x'))).rejects.toMatchObject({ code: status.INTERNAL, details: 'boom' });
+  });
+
+  it('answers HTTP 415 to a request that is not application/grpc(+proto), such as +json', async () => {
+    await serve({ '/t.S/Echo': method(async (req) => req) });
+    const session = connect(`http://localhost`, { createConnection: () => netConnect(socket) });
+    const statusOf = (contentType: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = session.request({ ':method': 'POST', ':path': '/t.S/Echo', 'content-type': contentType });
+        req.on('response', (headers) => resolve(Number(headers[':status'])));
+        req.on('error', reject);
+        req.end(Buffer.from([0, 0, 0, 0, 0]));
+      });
+    try {
+      expect(await statusOf('application/grpc+json')).toBe(415);
+      expect(await statusOf('application/grpcfoo')).toBe(415);
+      expect(await statusOf('application/grpc+proto')).toBe(200);
+      expect(await statusOf('application/grpc; charset=utf-8')).toBe(200);
+    } finally {
+      session.close();
+    }
   });
 
   it('answers an unknown method UNIMPLEMENTED', async () => {

@@ -66,6 +66,23 @@ describe('NodeHttpTransport', () => {
     expect(await transport.send({ method: 'GET', url: `${origin}/iaas/`, timeoutMs: 1000 })).toEqual({ status: 503, body: 'busy', contentType: '' });
   });
 
+  it('fails an answer larger than 32 MiB instead of buffering it', async () => {
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    handler = (_req, _body, res) => {
+      res.writeHead(200);
+      let sent = 0;
+      const more = (): void => {
+        while (sent < 40 && !res.destroyed) {
+          sent += 1;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
+    };
+    await expect(transport.send({ method: 'GET', url: `${origin}/iaas/`, timeoutMs: 5000 })).rejects.toThrow(/exceeds 32 MiB/);
+  });
+
   it('keeps the connection for the next request', async () => {
     await transport.send({ method: 'GET', url: `${origin}/iaas/`, timeoutMs: 1000 });
     await transport.send({ method: 'GET', url: `${origin}/iaas/`, timeoutMs: 1000 });
