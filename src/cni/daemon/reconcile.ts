@@ -1,24 +1,14 @@
 import { backoffDelay } from '../../shared/backoff.js';
-import type { Clock } from '../../shared/clock.js';
 import { messageOf } from '../../shared/errors.js';
-import type { Logger } from '../../shared/log.js';
 import { isNetOpsError } from '../net/net-error.js';
-import type { LinkInfo, NetOps } from '../net/net-ops.js';
+import type { LinkInfo } from '../net/net-ops.js';
 import { waitForLink } from './links.js';
-import { nicNameFor, type CloudNic, type NicProvider } from './nic-provider.js';
-import type { Pool } from './pool.js';
-import type { NicRecord, NicTable } from './state.js';
+import { nicNameFor, type CloudNic } from './nic-provider.js';
+import type { NicRecord } from './state.js';
+import type { NodeState } from './node-state.js';
 
 /** Options of reconcile(). */
-export interface ReconcileOptions {
-  table: NicTable;
-  pool: Pool;
-  provider: NicProvider;
-  netOps: NetOps;
-  clock: Clock;
-  logger: Logger;
-  instanceId: string;
-  hostNetns?: string;
+export interface ReconcileOptions extends NodeState {
   /** How long to wait for NICs in a cloud transition (attaching/detaching) to settle (default 5 minutes). */
   settleTimeoutMs?: number;
   /** How long a NIC attached in the cloud may take to show its link in the host netns (default 10 s). */

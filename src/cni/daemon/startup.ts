@@ -10,6 +10,7 @@ import type { PoolPolicyConfig } from './pool-policy.js';
 import { Pool } from './pool.js';
 import { reconcile, type ReconcileReport } from './reconcile.js';
 import { NicTable, type CrashHook } from './state.js';
+import type { NodeState } from './node-state.js';
 import { OrphanSweeper } from './sweep.js';
 import { vxnetProblems } from './vxnet-check.js';
 
@@ -107,8 +108,7 @@ export async function startHostnic(deps: HostnicDeps): Promise<RunningHostnic> {
     ...(deps.crashPoint === undefined ? {} : { crashPoint: deps.crashPoint }),
     ...(deps.observer === undefined ? {} : { observer: deps.observer }),
   });
-  // What reconcile and the orphan sweep both work on: the table, the pool, the cloud and the host of this node.
-  const nodeState = { table, pool, provider, netOps, clock, logger, instanceId, ...(hostNetns === undefined ? {} : { hostNetns }) };
+  const nodeState: NodeState = { table, pool, provider, netOps, clock, logger, instanceId, ...(hostNetns === undefined ? {} : { hostNetns }) };
   const reconcileReport = await reconcile({
     ...nodeState,
     ...(deps.settleTimeoutMs === undefined ? {} : { settleTimeoutMs: deps.settleTimeoutMs }),

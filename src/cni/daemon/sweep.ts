@@ -1,21 +1,9 @@
-import type { Clock } from '../../shared/clock.js';
-import type { Logger } from '../../shared/log.js';
 import { isNetOpsError } from '../net/net-error.js';
-import type { NetOps } from '../net/net-ops.js';
-import { nicNameFor, type NicProvider } from './nic-provider.js';
-import type { Pool } from './pool.js';
-import type { NicTable } from './state.js';
+import { nicNameFor } from './nic-provider.js';
+import type { NodeState } from './node-state.js';
 
 /** Options of OrphanSweeper. */
-export interface OrphanSweeperOptions {
-  table: NicTable;
-  pool: Pool;
-  provider: NicProvider;
-  netOps: NetOps;
-  clock: Clock;
-  logger: Logger;
-  instanceId: string;
-  hostNetns?: string;
+export interface OrphanSweeperOptions extends NodeState {
   /** An unexplained NIC is deleted only after being seen this long (a CreateNics in flight has no record yet). */
   ageMs: number;
   /** Time between sweeps (default 5 minutes). */
