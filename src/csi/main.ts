@@ -18,6 +18,7 @@ import { topologyKeys } from './topology.js';
 import { findPackageRoot } from './proto.js';
 import { CsiMetrics } from './metrics.js';
 import { parseHostPort, serveMetrics } from '../shared/metrics-http.js';
+import { drainOnSignals } from '../shared/shutdown.js';
 import type { Server } from 'node:http';
 
 /** QingCloud's per-instance disk limit when the cloud cannot be asked (qingcloud-api.md §6.4). */
@@ -115,22 +116,12 @@ async function main(): Promise<void> {
   );
   logger.info({ mode: options.mode, driver: options.driverName, version: version() }, 'qingcloud-csi ready');
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'draining in-flight calls');
-    void (async () => {
-      await server.stop(30_000);
-      metricsServer?.close();
-      await Promise.all([controller?.drain(), node?.drain()]);
-      await sdk?.close();
-      logger.info('stopped');
-      process.exit(0);
-    })();
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  drainOnSignals(logger, 'qingcloud-csi', async () => {
+    await server.stop(30_000); // in-flight calls finish first
+    metricsServer?.close();
+    await Promise.all([controller?.drain(), node?.drain()]);
+    await sdk?.close();
+  });
 }
 
 /** The node's id, zone, instance class and honest volume limit, asking the cloud once when credentials exist. */

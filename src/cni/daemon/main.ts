@@ -8,6 +8,7 @@ import { systemClock } from '../../shared/clock.js';
 import { messageOf } from '../../shared/errors.js';
 import { createLogger } from '../../shared/log.js';
 import { NodeCommandRunner } from '../../shared/node-exec.js';
+import { drainOnSignals } from '../../shared/shutdown.js';
 import { DEFAULT_BUDGET, createQingCloud, loadConfig, readInstanceId } from '../../qingcloud/index.js';
 import { IpNetOps } from '../net/ip-net-ops.js';
 import { DaemonConfigError, loadDaemonConfig } from './config.js';
@@ -68,22 +69,12 @@ async function main(): Promise<void> {
   const server = new HostnicServer(config.socket, running.service, logger);
   await server.listen();
 
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'hostnic-daemon draining');
-    void (async () => {
-      await server.close(); // no new requests; open ones finish
-      await running.stop();
-      metricsServer?.close();
-      await sdk.close();
-      logger.info('hostnic-daemon stopped');
-      process.exit(0);
-    })();
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  drainOnSignals(logger, 'hostnic-daemon', async () => {
+    await server.close(); // no new requests; open ones finish
+    await running.stop();
+    metricsServer?.close();
+    await sdk.close();
+  });
 }
 
 main().catch((err: unknown) => {
