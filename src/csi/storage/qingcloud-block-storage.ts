@@ -338,7 +338,7 @@ export class QingCloudBlockStorage implements BlockStorage {
     const matches = await this.call(`look up snapshot ${name}`, () =>
       this.sdk.api.snapshots.describeAllSnapshots({ search_word: name, status: LIVE_SNAPSHOT }, { signal }),
     );
-    const exact = matches.filter((s) => s.snapshot_name === name).sort((a, b) => a.create_time.localeCompare(b.create_time));
+    const exact = matches.filter((s) => s.snapshot_name === name).sort((a, b) => compareCodeUnits(a.create_time, b.create_time));
     return exact[0] === undefined ? undefined : toStoredSnapshot(exact[0]);
   }
 
@@ -424,11 +424,19 @@ export class QingCloudBlockStorage implements BlockStorage {
   }
 }
 
+/**
+ * Plain code-unit order: ISO 8601 times and resource ids sort right with it, every controller agrees on it whatever its
+ * locale, and unlike localeCompare it does not load ICU's collation data (~3 MiB of resident memory).
+ */
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** The live volumes named exactly `name` (search_word also matches loosely), oldest first. */
 function namesakes(volumes: readonly Volume[], name: string): Volume[] {
   return volumes
     .filter((v) => v.volume_name === name && (LIVE_VOLUME as readonly string[]).includes(v.status))
-    .sort((a, b) => a.create_time.localeCompare(b.create_time) || a.volume_id.localeCompare(b.volume_id));
+    .sort((a, b) => compareCodeUnits(a.create_time, b.create_time) || compareCodeUnits(a.volume_id, b.volume_id));
 }
 
 function toState(status: VolumeStatus, transition: string): VolumeState {
