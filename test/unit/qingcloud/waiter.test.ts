@@ -134,6 +134,31 @@ describe('JobWaiter', () => {
     expect(await watched).toBe(failure);
   });
 
+  it('lets more than ten probes link to its closing signal at once without a listener-leak warning', async () => {
+    setup();
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const unlinks: (() => void)[] = [];
+      const probe = (signal: AbortSignal): Promise<string | undefined> => {
+        const onAbort = (): void => undefined;
+        signal.addEventListener('abort', onAbort); // as the transport links each request to the caller's signal
+        unlinks.push(() => signal.removeEventListener('abort', onAbort));
+        return Promise.resolve('done');
+      };
+      const watched = Array.from({ length: 30 }, (_, i) => waiter.watch(`j-w${i}`, probe, { timeoutMs: 60_000 }));
+      await clock.advance(300);
+      await Promise.all(watched);
+      await new Promise((r) => setImmediate(r)); // process warnings are emitted on a later tick
+      for (const unlink of unlinks) unlink();
+      expect(unlinks).toHaveLength(30);
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('runs a watch only when it is due: a probe is a call of its own, so it never rides along early', async () => {
     const jobs = setup();
     jobs.status.set('j-a', 'successful');
