@@ -48,7 +48,7 @@ COPY --from=build /src/dist ./dist
 COPY --from=build /src/proto ./proto
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/out/hostnic /usr/local/bin/hostnic
-RUN printf '#!/bin/sh\nexec node --max-semi-space-size=1 --optimize-for-size --jitless --no-expose-wasm /app/dist/bundle/qingcloud-csi.mjs "$@"\n' > /usr/local/bin/qingcloud-csi \
+RUN printf '#!/bin/sh\nexec node --max-semi-space-size=1 --optimize-for-size --jitless --no-expose-wasm --expose-gc /app/dist/bundle/qingcloud-csi.mjs "$@"\n' > /usr/local/bin/qingcloud-csi \
  && printf '#!/bin/sh\nexec node --max-semi-space-size=1 --optimize-for-size --no-opt --no-wasm-tier-up --single-threaded-gc /app/dist/bundle/hostnic-daemon.mjs "$@"\n' > /usr/local/bin/hostnic-daemon \
  && printf '#!/bin/sh\nexec node /app/dist/qingcloud/sim/main.js "$@"\n' > /usr/local/bin/qingcloud-sim \
  && chmod 0755 /usr/local/bin/qingcloud-csi /usr/local/bin/hostnic-daemon /usr/local/bin/qingcloud-sim

@@ -22,8 +22,9 @@ export interface DriverProcess {
  * How the image runs the driver: the bundled entry point with V8 tuned for a small, steady heap, and no JIT: the driver
  * waits on the cloud and its JS is never hot, while the compilers' code and zones cost ~8-10 MiB RSS. --jitless also
  * removes WebAssembly, which nothing in the driver uses; --no-expose-wasm says so, silencing V8's warning about it.
+ * --expose-gc lets the driver's HeapGuard bound its garbage (src/shared/heap-guard.ts).
  */
-export const SHIPPED_NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size', '--jitless', '--no-expose-wasm'];
+export const SHIPPED_NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size', '--jitless', '--no-expose-wasm', '--expose-gc'];
 
 /** Which build of the driver to start: the bundle the image ships (default) or tsc's per-file output. */
 export type DriverBuild = 'bundle' | 'modules';

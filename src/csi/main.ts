@@ -19,6 +19,7 @@ import { findPackageRoot } from './proto.js';
 import { CsiMetrics } from './metrics.js';
 import { parseHostPort, serveMetrics } from '../shared/metrics-http.js';
 import { drainOnSignals } from '../shared/shutdown.js';
+import { HeapGuard } from '../shared/heap-guard.js';
 import type { Server } from 'node:http';
 
 /** QingCloud's per-instance disk limit when the cloud cannot be asked (qingcloud-api.md §6.4). */
@@ -98,7 +99,11 @@ async function main(): Promise<void> {
     ...(storage === undefined ? {} : { readinessCheck: () => storage.checkAccess() }),
   });
   const metrics = new CsiMetrics(() => (controller?.inflight() ?? 0) + (node?.inflight() ?? 0));
-  sdk?.metrics.onCall((event) => metrics.cloudCall(event));
+  const heap = heapGuard();
+  sdk?.metrics.onCall((event) => {
+    metrics.cloudCall(event);
+    heap?.poke();
+  });
   let metricsServer: Server | undefined;
   if (options.metricsAddress !== undefined) {
     const { host, port } = parseHostPort(options.metricsAddress)!;
@@ -112,7 +117,10 @@ async function main(): Promise<void> {
       ...(node === undefined ? {} : { node: node as unknown as Record<string, unknown> }),
     },
     logger,
-    (method, code, seconds) => metrics.rpc(method, code, seconds),
+    (method, code, seconds) => {
+      metrics.rpc(method, code, seconds);
+      heap?.poke();
+    },
   );
   logger.info({ mode: options.mode, driver: options.driverName, version: version() }, 'qingcloud-csi ready');
 
@@ -122,6 +130,13 @@ async function main(): Promise<void> {
     await Promise.all([controller?.drain(), node?.drain()]);
     await sdk?.close();
   });
+}
+
+/** A HeapGuard when the runtime exposes gc (the image runs the driver with --expose-gc), else none. */
+function heapGuard(): HeapGuard | undefined {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (typeof gc !== 'function') return undefined;
+  return new HeapGuard({ runtime: { collect: () => gc(), usedBytes: () => process.memoryUsage().heapUsed }, clock: systemClock });
 }
 
 /** The node's id, zone, instance class and honest volume limit, asking the cloud once when credentials exist. */
