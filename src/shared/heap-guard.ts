@@ -10,9 +10,9 @@ export interface HeapRuntime {
 export interface HeapGuardOptions {
   runtime: HeapRuntime;
   clock: Pick<Clock, 'now'>;
-  /** Garbage allowed above what survived the last full collection (default 2 MiB). */
+  /** Garbage allowed above what survived the last full collection (default 3 MiB). */
   slackBytes?: number;
-  /** Least time between two collections it asks for (default 500 ms): bounds what it costs in CPU. */
+  /** Least time between two collections it asks for (default 1 s): bounds what it costs in CPU. */
   minIntervalMs?: number;
   /** Least time between two looks at the heap (default 50 ms): on a busy path `poke` is one clock read. */
   checkEveryMs?: number;
@@ -39,8 +39,8 @@ export class HeapGuard {
   constructor(options: HeapGuardOptions) {
     this.runtime = options.runtime;
     this.clock = options.clock;
-    this.slackBytes = options.slackBytes ?? 2 * 1024 * 1024;
-    this.minIntervalMs = options.minIntervalMs ?? 500;
+    this.slackBytes = options.slackBytes ?? 3 * 1024 * 1024;
+    this.minIntervalMs = options.minIntervalMs ?? 1_000;
     this.checkEveryMs = options.checkEveryMs ?? 50;
     this.live = options.runtime.usedBytes();
   }
