@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { registerProcessMetrics } from '../../../src/shared/process-metrics.js';
 import { Counter, Gauge, Histogram, MetricError, Registry } from '../../../src/shared/prometheus.js';
 
 /** `name{labels}` → value of every sample line of a scrape. */
@@ -252,5 +253,90 @@ describe('label validation', () => {
     expect(() => new Counter({ name: 'ok_total', help: 'x', labelNames: ['bad-label'] })).toThrow(/label name "bad-label"/);
     expect(() => new Counter({ name: 'ok_total', help: 'x', labelNames: ['__reserved'] })).toThrow(/label name "__reserved"/);
     expect(() => new Counter({ name: 'ok_total', help: 'x', labelNames: ['a', 'a'] })).toThrow(/label "a" is declared twice/);
+  });
+});
+
+describe('registerProcessMetrics', () => {
+  it('registers the documented process figures with the prefix, with plausible values', async () => {
+    const registry = new Registry();
+    registerProcessMetrics(registry, 'test_');
+    const names = registry.list().map((m) => m.name);
+    expect(names.every((n) => n.startsWith('test_'))).toBe(true);
+    const timer = setTimeout(() => undefined, 60_000);
+    const first = samples(await registry.metrics());
+    // burn a little CPU so the counters have something to count
+    let x = 0;
+    for (let i = 0; i < 2e6; i++) x += Math.sqrt(i);
+    expect(x).toBeGreaterThan(0);
+    const second = samples(await registry.metrics());
+    clearTimeout(timer);
+
+    for (const name of ['cpu_user_seconds_total', 'cpu_system_seconds_total', 'cpu_seconds_total']) {
+      const before = first.get(`test_process_${name}`)!;
+      expect(before, name).toBeGreaterThanOrEqual(0);
+      expect(second.get(`test_process_${name}`)!, name).toBeGreaterThanOrEqual(before);
+    }
+    expect(second.get('test_process_cpu_seconds_total')!).toBeGreaterThan(first.get('test_process_cpu_seconds_total')!);
+    const start = second.get('test_process_start_time_seconds')!;
+    expect(start).toBeLessThanOrEqual(Date.now() / 1000);
+    expect(start).toBeGreaterThan(Date.now() / 1000 - process.uptime() - 5);
+    expect(second.get('test_process_resident_memory_bytes')!).toBeGreaterThan(0);
+    expect(second.get('test_process_virtual_memory_bytes')!).toBeGreaterThanOrEqual(second.get('test_process_resident_memory_bytes')!);
+    expect(second.get('test_process_heap_bytes')!).toBeGreaterThan(0);
+    expect(second.get('test_process_open_fds')!).toBeGreaterThan(2);
+    expect(second.get('test_process_max_fds')!).toBeGreaterThanOrEqual(second.get('test_process_open_fds')!);
+    expect(second.get('test_nodejs_heap_size_total_bytes')!).toBeGreaterThanOrEqual(second.get('test_nodejs_heap_size_used_bytes')!);
+    expect(second.get('test_nodejs_heap_size_used_bytes')!).toBeGreaterThan(0);
+    expect(second.get('test_nodejs_external_memory_bytes')!).toBeGreaterThan(0);
+    const lag = second.get('test_nodejs_eventloop_lag_seconds')!;
+    expect(lag).toBeGreaterThanOrEqual(0);
+    expect(lag).toBeLessThan(5);
+    expect(second.get('test_nodejs_active_resources{type="Timeout"}')!).toBeGreaterThanOrEqual(1);
+    expect(second.get('test_nodejs_active_resources_total')!).toBeGreaterThanOrEqual(second.get('test_nodejs_active_resources{type="Timeout"}')!);
+    const [major, minor, patch] = process.versions.node.split('.');
+    expect(second.get(`test_nodejs_version_info{version="${process.version}",major="${major}",minor="${minor}",patch="${patch}"}`)).toBe(1);
+  });
+
+  it('leaves the /proc figures without samples where /proc cannot be read, and the scrape still succeeds', async () => {
+    const missing = (): Promise<never> => Promise.reject(Object.assign(new Error('ENOENT: no such file or directory'), { code: 'ENOENT' }));
+    vi.resetModules();
+    vi.doMock('node:fs/promises', () => ({ readFile: missing, readdir: missing }));
+    try {
+      const { registerProcessMetrics: register } = await import('../../../src/shared/process-metrics.js');
+      const registry = new Registry();
+      register(registry);
+      const text = await registry.metrics();
+      for (const name of ['process_resident_memory_bytes', 'process_virtual_memory_bytes', 'process_heap_bytes', 'process_open_fds', 'process_max_fds']) {
+        expect(text, name).toContain(`# TYPE ${name} gauge\n`);
+        expect(samples(text).has(name), name).toBe(false);
+      }
+      expect(samples(text).get('process_cpu_seconds_total')).toBeGreaterThan(0);
+    } finally {
+      vi.doUnmock('node:fs/promises');
+      vi.resetModules();
+    }
+  });
+
+  it('registers the process families unprefixed when no prefix is given', () => {
+    const registry = new Registry();
+    registerProcessMetrics(registry);
+    expect(registry.list()).toEqual([
+      { name: 'process_cpu_user_seconds_total', type: 'counter' },
+      { name: 'process_cpu_system_seconds_total', type: 'counter' },
+      { name: 'process_cpu_seconds_total', type: 'counter' },
+      { name: 'process_start_time_seconds', type: 'gauge' },
+      { name: 'process_resident_memory_bytes', type: 'gauge' },
+      { name: 'process_virtual_memory_bytes', type: 'gauge' },
+      { name: 'process_heap_bytes', type: 'gauge' },
+      { name: 'process_open_fds', type: 'gauge' },
+      { name: 'process_max_fds', type: 'gauge' },
+      { name: 'nodejs_heap_size_total_bytes', type: 'gauge' },
+      { name: 'nodejs_heap_size_used_bytes', type: 'gauge' },
+      { name: 'nodejs_external_memory_bytes', type: 'gauge' },
+      { name: 'nodejs_eventloop_lag_seconds', type: 'gauge' },
+      { name: 'nodejs_active_resources', type: 'gauge' },
+      { name: 'nodejs_active_resources_total', type: 'gauge' },
+      { name: 'nodejs_version_info', type: 'gauge' },
+    ]);
   });
 });
