@@ -83,7 +83,7 @@ export default tseslint.config(
     files: ['src/cni/plugin/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        paths: ['@grpc/grpc-js', '@grpc/proto-loader', 'pino', 'undici', 'yaml', 'prom-client'].map((name) => ({ name, message: 'the exec\'d CNI plugin loads node built-ins only: its start-up is pod start-up.' })),
+        paths: ['@grpc/grpc-js', '@grpc/proto-loader', 'pino', 'undici', 'yaml'].map((name) => ({ name, message: 'the exec\'d CNI plugin loads node built-ins only: its start-up is pod start-up.' })),
         patterns: [layer([...up('qingcloud'), ...up('csi'), ...up('daemon'), ...up('demo')], 'the CNI plugin never imports the SDK, the daemon or csi.')],
       }],
     },

@@ -1,4 +1,7 @@
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
+import { silentLogger } from '../../../src/shared/log.js';
+import { serveMetrics } from '../../../src/shared/metrics-http.js';
 import { registerProcessMetrics } from '../../../src/shared/process-metrics.js';
 import { Counter, Gauge, Histogram, MetricError, Registry } from '../../../src/shared/prometheus.js';
 
@@ -85,6 +88,34 @@ describe('Registry', () => {
       },
     });
     await expect(registry.metrics()).rejects.toBeInstanceOf(MetricError);
+  });
+
+  it('lets metrics-http answer 500 when collecting fails, and 200 with the text otherwise', async () => {
+    const registry = new Registry();
+    let fail = true;
+    new Gauge({
+      name: 'flaky',
+      help: 'fails on demand',
+      registry,
+      async collect() {
+        if (fail) throw new Error('figures unavailable');
+        this.set(1);
+      },
+    });
+    const server = await serveMetrics(registry, '127.0.0.1', 0, silentLogger());
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+      const failed = await fetch(url);
+      expect(failed.status).toBe(500);
+      expect(await failed.text()).toBe('collecting metrics failed\n');
+      fail = false;
+      const ok = await fetch(url);
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('content-type')).toBe(registry.contentType);
+      expect(await ok.text()).toContain('flaky 1\n');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
