@@ -4,6 +4,7 @@ import tseslint from 'typescript-eslint';
 
 const up = (dir) => [`**/${dir}/**`, `**/${dir}`];
 const layer = (patterns, message) => ({ group: patterns, message });
+const sharedLayer = layer([...up('qingcloud'), ...up('csi'), ...up('cni'), ...up('demo'), ...up('bench')], 'shared is the leaf layer: it imports nothing else from src/.');
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'charts/**', 'scripts/**', '*.config.*'] },
@@ -39,7 +40,17 @@ export default tseslint.config(
   {
     files: ['src/shared/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [layer([...up('qingcloud'), ...up('csi'), ...up('cni'), ...up('demo'), ...up('bench')], 'shared is the leaf layer: it imports nothing else from src/.')] }],
+      'no-restricted-imports': ['error', { patterns: [sharedLayer] }],
+    },
+  },
+  // The metrics registry runs in every driver and daemon: no module that costs resident memory or runs work between scrapes.
+  {
+    files: ['src/shared/prometheus.ts', 'src/shared/process-metrics.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: ['v8', 'perf_hooks', 'cluster', 'zlib', 'worker_threads'].flatMap((m) => [m, `node:${m}`]).map((name) => ({ name, message: 'metrics are read at scrape time without timers, observers or extra built-ins (docs/metrics.md).' })),
+        patterns: [sharedLayer],
+      }],
     },
   },
   {
@@ -72,7 +83,7 @@ export default tseslint.config(
     files: ['src/cni/plugin/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        paths: ['@grpc/grpc-js', '@grpc/proto-loader', 'pino', 'undici', 'yaml', 'prom-client'].map((name) => ({ name, message: 'the exec\'d CNI plugin loads node built-ins only: its start-up is pod start-up.' })),
+        paths: ['@grpc/grpc-js', '@grpc/proto-loader', 'pino', 'undici', 'yaml'].map((name) => ({ name, message: 'the exec\'d CNI plugin loads node built-ins only: its start-up is pod start-up.' })),
         patterns: [layer([...up('qingcloud'), ...up('csi'), ...up('daemon'), ...up('demo')], 'the CNI plugin never imports the SDK, the daemon or csi.')],
       }],
     },

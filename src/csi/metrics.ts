@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerProcessMetrics } from '../shared/process-metrics.js';
+import { Counter, Gauge, Histogram, Registry } from '../shared/prometheus.js';
 import type { CsiStatus } from './errors.js';
 
 /** One cloud request as the SDK reports it (SdkMetrics.onCall). */
@@ -24,30 +25,30 @@ export class CsiMetrics {
   private readonly cloudSeconds: Histogram<'action'>;
 
   constructor(inflight: () => number) {
-    const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'qingcloud_csi_' });
-    this.rpcs = new Counter({ name: 'qingcloud_csi_rpc_total', help: 'CSI RPCs served, by method and gRPC status', labelNames: ['method', 'code'], registers });
+    const registry = this.registry;
+    registerProcessMetrics(registry, 'qingcloud_csi_');
+    this.rpcs = new Counter({ name: 'qingcloud_csi_rpc_total', help: 'CSI RPCs served, by method and gRPC status', labelNames: ['method', 'code'], registry });
     this.rpcSeconds = new Histogram({
       name: 'qingcloud_csi_rpc_duration_seconds',
       help: 'Time to answer a CSI RPC',
       labelNames: ['method'],
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 15, 30, 60, 120],
-      registers,
+      registry,
     });
-    this.cloudCalls = new Counter({ name: 'qingcloud_csi_cloud_calls_total', help: 'QingCloud API requests, by action and outcome (ok, apiError, transportError)', labelNames: ['action', 'outcome'], registers });
-    this.cloudRetries = new Counter({ name: 'qingcloud_csi_cloud_retries_total', help: 'QingCloud API requests that were retries of an earlier attempt', labelNames: ['action'], registers });
-    this.cloudThrottled = new Counter({ name: 'qingcloud_csi_cloud_throttled_total', help: 'QingCloud API answers with ret_code 2500 (quota or API throttling)', labelNames: ['action'], registers });
+    this.cloudCalls = new Counter({ name: 'qingcloud_csi_cloud_calls_total', help: 'QingCloud API requests, by action and outcome (ok, apiError, transportError)', labelNames: ['action', 'outcome'], registry });
+    this.cloudRetries = new Counter({ name: 'qingcloud_csi_cloud_retries_total', help: 'QingCloud API requests that were retries of an earlier attempt', labelNames: ['action'], registry });
+    this.cloudThrottled = new Counter({ name: 'qingcloud_csi_cloud_throttled_total', help: 'QingCloud API answers with ret_code 2500 (quota or API throttling)', labelNames: ['action'], registry });
     this.cloudSeconds = new Histogram({
       name: 'qingcloud_csi_cloud_call_duration_seconds',
       help: 'Latency of one QingCloud API request',
       labelNames: ['action'],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
+      registry,
     });
     new Gauge({
       name: 'qingcloud_csi_operations_in_flight',
       help: 'Cloud operations running now, including ones whose caller already gave up (the retry joins them)',
-      registers,
+      registry,
       collect() {
         this.set(inflight());
       },

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
-import type { Registry } from 'prom-client';
 import { messageOf } from './errors.js';
 import type { Logger } from './log.js';
+import type { Registry } from './prometheus.js';
 
 /** Parses `host:port` (host may be empty = all interfaces); undefined when malformed. */
 export function parseHostPort(address: string): { host: string; port: number } | undefined {

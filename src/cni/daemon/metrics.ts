@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { serveMetrics } from '../../shared/metrics-http.js';
+import { Counter, Gauge, Histogram, Registry } from '../../shared/prometheus.js';
 import type { Logger } from '../../shared/log.js';
 import type { ServiceObserver } from './daemon.js';
 
@@ -29,12 +29,12 @@ export class DaemonMetrics implements ServiceObserver {
   private readonly cloud: Counter<'action' | 'outcome'>;
 
   constructor(figures: () => PoolFigures) {
-    const registers = [this.registry];
+    const registry = this.registry;
     new Gauge({
       name: 'hostnic_nics',
       help: 'NICs of this node by pool state',
       labelNames: ['state'],
-      registers,
+      registry,
       collect() {
         const f = figures();
         this.set({ state: 'idle' }, f.idle);
@@ -45,7 +45,7 @@ export class DaemonMetrics implements ServiceObserver {
     new Gauge({
       name: 'hostnic_pods',
       help: 'Pods holding a hostnic NIC',
-      registers,
+      registry,
       collect() {
         this.set(figures().pods);
       },
@@ -55,10 +55,10 @@ export class DaemonMetrics implements ServiceObserver {
       help: 'Duration of CNI verbs served by the daemon',
       labelNames: ['verb', 'outcome'],
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 30, 60, 120],
-      registers,
+      registry,
     });
-    this.errors = new Counter({ name: 'hostnic_errors_total', help: 'Failures by reason (verb:CNI code, or background step)', labelNames: ['reason'], registers });
-    this.cloud = new Counter({ name: 'hostnic_cloud_calls_total', help: 'QingCloud API requests by action and outcome', labelNames: ['action', 'outcome'], registers });
+    this.errors = new Counter({ name: 'hostnic_errors_total', help: 'Failures by reason (verb:CNI code, or background step)', labelNames: ['reason'], registry });
+    this.cloud = new Counter({ name: 'hostnic_cloud_calls_total', help: 'QingCloud API requests by action and outcome', labelNames: ['action', 'outcome'], registry });
   }
 
   verb(verb: 'add' | 'del' | 'check' | 'gc', durationMs: number, ok: boolean): void {

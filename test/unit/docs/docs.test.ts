@@ -8,6 +8,7 @@ import { DaemonMetrics } from '../../../src/cni/daemon/metrics.js';
 import { CSI_USAGE } from '../../../src/csi/cli.js';
 import { CsiMetrics } from '../../../src/csi/metrics.js';
 import { parseVolumeParams } from '../../../src/csi/params.js';
+import type { Registry } from '../../../src/shared/prometheus.js';
 import { INSTANCE_CLASSES, VOLUME_TYPES } from '../../../src/qingcloud/volume-types.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -33,8 +34,8 @@ interface RegisteredMetric {
   type: string;
 }
 
-async function registered(registry: { getMetricsAsJSON(): Promise<{ name: string; type: unknown }[]> }): Promise<RegisteredMetric[]> {
-  return (await registry.getMetricsAsJSON()).map((m) => ({ name: m.name, type: String(m.type) }));
+async function registered(registry: Registry): Promise<RegisteredMetric[]> {
+  return registry.list();
 }
 
 describe('docs/metrics.md', () => {
@@ -46,7 +47,7 @@ describe('docs/metrics.md', () => {
     const csi = await registered(new CsiMetrics(() => 0).registry);
     const daemon = await registered(new DaemonMetrics(figures).registry);
     const all = new Map([...csi, ...daemon].map((m) => [m.name, m]));
-    // the parsed declarations are what the classes really register (the rest are prom-client's defaults)
+    // the parsed declarations are what the classes really register (the rest are the process metrics)
     for (const name of declared) expect(all.has(name), `${name} is declared but not registered`).toBe(true);
 
     const doc = await read('docs/metrics.md');
