@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     ...(storage === undefined ? {} : { readinessCheck: () => storage.checkAccess() }),
   });
   const metrics = new CsiMetrics(() => (controller?.inflight() ?? 0) + (node?.inflight() ?? 0));
-  const heap = heapGuard();
+  const heap = heapGuard(() => metrics.heapGuardCollection());
   sdk?.metrics.onCall((event) => {
     metrics.cloudCall(event);
     heap?.poke();
@@ -133,10 +133,14 @@ async function main(): Promise<void> {
 }
 
 /** A HeapGuard when the runtime exposes gc (the image runs the driver with --expose-gc), else none. */
-function heapGuard(): HeapGuard | undefined {
+function heapGuard(collected: () => void): HeapGuard | undefined {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (typeof gc !== 'function') return undefined;
-  return new HeapGuard({ runtime: { collect: () => gc(), usedBytes: () => process.memoryUsage().heapUsed }, clock: systemClock });
+  const collect = (): void => {
+    gc();
+    collected();
+  };
+  return new HeapGuard({ runtime: { collect, usedBytes: () => process.memoryUsage().heapUsed }, clock: systemClock });
 }
 
 /** The node's id, zone, instance class and honest volume limit, asking the cloud once when credentials exist. */

@@ -23,6 +23,7 @@ export class CsiMetrics {
   private readonly cloudRetries: Counter<'action'>;
   private readonly cloudThrottled: Counter<'action'>;
   private readonly cloudSeconds: Histogram<'action'>;
+  private readonly forcedGcs: Counter;
 
   constructor(inflight: () => number) {
     const registry = this.registry;
@@ -45,6 +46,11 @@ export class CsiMetrics {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registry,
     });
+    this.forcedGcs = new Counter({
+      name: 'qingcloud_csi_heap_guard_collections_total',
+      help: 'Full garbage collections the driver asked for because its heap grew 3 MiB past what survived the last one',
+      registry,
+    });
     new Gauge({
       name: 'qingcloud_csi_operations_in_flight',
       help: 'Cloud operations running now, including ones whose caller already gave up (the retry joins them)',
@@ -59,6 +65,11 @@ export class CsiMetrics {
   rpc(method: string, code: CsiStatus | 'OK', seconds: number): void {
     this.rpcs.inc({ method, code });
     this.rpcSeconds.observe({ method }, seconds);
+  }
+
+  /** Records one full collection HeapGuard asked for. */
+  heapGuardCollection(): void {
+    this.forcedGcs.inc();
   }
 
   /** Records one cloud request. */
