@@ -136,11 +136,7 @@ async function main(): Promise<void> {
 function heapGuard(collected: () => void): HeapGuard | undefined {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (typeof gc !== 'function') return undefined;
-  const collect = (): void => {
-    gc();
-    collected();
-  };
-  return new HeapGuard({ runtime: { collect, usedBytes: () => process.memoryUsage().heapUsed }, clock: systemClock });
+  return new HeapGuard({ runtime: { collect: () => gc(), usedBytes: () => process.memoryUsage().heapUsed }, clock: systemClock, onCollected: collected });
 }
 
 /** The node's id, zone, instance class and honest volume limit, asking the cloud once when credentials exist. */

@@ -11,7 +11,14 @@ class ReadAtScrape implements Collector {
   ) {}
 
   async collect(): Promise<readonly Sample[]> {
-    const figure = await this.read();
+    let figure;
+    try {
+      figure = await this.read();
+    } catch {
+      // best effort, like the /proc reads: process.memoryUsage() throws EMFILE when descriptors run out, and that
+      // scrape must still carry process_open_fds and the driver's own metrics
+      return [];
+    }
     if (figure === undefined) return [];
     return typeof figure === 'number' ? [{ labels: {}, value: figure }] : figure;
   }

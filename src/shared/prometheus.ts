@@ -211,8 +211,10 @@ export class Gauge<L extends string = never> extends LabelledMetric<L, { value: 
   set(value: number): void;
   set(labels: Labels<L>, value: number): void;
   set(labelsOrValue: Labels<L> | number, value?: number): void {
-    if (typeof labelsOrValue === 'object') this.entry(labelsOrValue).value = value!;
-    else this.entry(undefined).value = labelsOrValue;
+    const [labels, v] = typeof labelsOrValue === 'object' ? [labelsOrValue, value] : [undefined, labelsOrValue];
+    // a collect callback that hands over undefined would render "undefined", and Prometheus drops the whole scrape
+    if (typeof v !== 'number') throw new MetricError('METRIC_VALUE', `gauge ${this.name} cannot be set to ${String(v)}: pass a number`);
+    this.entry(labels).value = v;
   }
 
   /** Adds `value` (default 1). */

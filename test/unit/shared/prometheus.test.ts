@@ -190,6 +190,11 @@ describe('Gauge', () => {
     expect(await registry.metrics()).toBe('# HELP nics NICs\n# TYPE nics gauge\nnics{state="idle"} 2.5\nnics{state="assigned"} 3\n');
   });
 
+  it('refuses a value that is not a number, naming the gauge (a collect that hands over undefined)', () => {
+    const gauge = new Gauge({ name: 'pods', help: 'Pods' });
+    expect(() => gauge.set(undefined as unknown as number)).toThrow(/gauge pods cannot be set to undefined/);
+  });
+
   it('renders infinities and NaN as Prometheus parses them', async () => {
     const registry = new Registry();
     const gauge = new Gauge<'v'>({ name: 'odd', help: 'odd values', labelNames: ['v'], registry });
@@ -345,6 +350,21 @@ describe('registerProcessMetrics', () => {
     } finally {
       vi.doUnmock('node:fs/promises');
       vi.resetModules();
+    }
+  });
+
+  it('leaves the heap figures without samples when process.memoryUsage throws (descriptors exhausted), and the scrape still succeeds', async () => {
+    const spy = vi.spyOn(process, 'memoryUsage').mockImplementation(() => {
+      throw Object.assign(new Error('EMFILE: too many open files, uv_resident_set_memory'), { code: 'EMFILE' });
+    });
+    try {
+      const registry = new Registry();
+      registerProcessMetrics(registry);
+      const text = await registry.metrics();
+      expect(samples(text).has('nodejs_heap_size_used_bytes')).toBe(false);
+      expect(samples(text).get('process_open_fds')).toBeGreaterThan(0);
+    } finally {
+      spy.mockRestore();
     }
   });
 
