@@ -32,6 +32,12 @@ export interface PoolOptions {
 /** How often the pool looks at itself without being kicked. */
 const PERIOD_MS = 30_000;
 const FAILURE_BACKOFF = { initialMs: 2_000, maxMs: 120_000, factor: 2, jitter: 0.2 };
+/**
+ * How long one DescribeVxnets steers the choice of vxnet, kept current with this node's own creates and deletes: other
+ * nodes' changes can make it stale, which costs at most a CreateNics refused for NoAddresses (the next vxnet is tried),
+ * and "every vxnet is full" is only ever concluded from a fresh read.
+ */
+const FREE_VIEW_TTL_MS = 30_000;
 
 /**
  * The warm pool and the NIC life steps that touch the cloud: create (+ attach) in batches, retire (detach + delete) in
@@ -57,6 +63,8 @@ export class Pool {
   private readonly linkNames = new Map<string, string>();
   /** True while the background loop runs a round: its steps give way to pod operations. */
   private background = false;
+  /** Free addresses per vxnet as last read (FREE_VIEW_TTL_MS), minus this node's creates since. */
+  private freeView: { readAt: number; free: Map<string, number> } | undefined;
 
   constructor(options: PoolOptions) {
     this.o = options;
@@ -182,7 +190,10 @@ export class Pool {
       this.crash('delete:before');
       await provider.delete(ids);
       this.crash('delete:done');
+      const view = this.freeView?.free;
       for (const id of ids) {
+        const vxnetId = table.get(id)?.vxnetId;
+        if (view !== undefined && vxnetId !== undefined) view.set(vxnetId, (view.get(vxnetId) ?? 0) + 1);
         table.remove(id);
         this.linkNames.delete(id);
       }
@@ -275,11 +286,18 @@ export class Pool {
   }
 
   private async createNics(count: number): Promise<NicRecord[]> {
-    const { table, provider, vxnets, instanceId } = this.o;
-    const free = await provider.freeAddresses(vxnets);
+    const { table, provider, vxnets, instanceId, clock } = this.o;
+    const cached = this.freeView !== undefined && clock.now() - this.freeView.readAt < FREE_VIEW_TTL_MS;
+    let free = cached ? this.freeView!.free : await this.readFreeAddresses();
+    let fresh = !cached;
     const full = new Set<string>();
     for (;;) {
-      const vxnet = chooseVxnet(vxnets, free, full);
+      let vxnet = chooseVxnet(vxnets, free, full);
+      if (vxnet === undefined && !fresh) {
+        free = await this.readFreeAddresses();
+        fresh = true;
+        vxnet = chooseVxnet(vxnets, free, full);
+      }
       if (vxnet === undefined) {
         this.vxnetsFull = true;
         throw new CniError(
@@ -300,16 +318,25 @@ export class Pool {
         if (isNicError(err, 'NoAddresses')) {
           this.o.logger.warn({ vxnet }, 'vxnet is full, trying the next one');
           full.add(vxnet);
+          free.set(vxnet, 0);
           continue;
         }
         throw err;
       }
       this.crash('create:done');
       this.vxnetsFull = false;
+      free.set(vxnet, Math.max(0, (free.get(vxnet) ?? 0) - created.length));
       // Not flushed here: the caller moves them to attaching and checkpoints that before AttachNics (reconcile treats an
       // unattached NIC in attaching like a created one), and the intent already names them for a crash before that.
       return table.addCreated(intent.id, created);
     }
+  }
+
+  /** Reads every configured vxnet's free addresses from the cloud; the read steers the next creates too. */
+  private async readFreeAddresses(): Promise<Map<string, number>> {
+    const free = new Map(await this.o.provider.freeAddresses(this.o.vxnets));
+    this.freeView = { readAt: this.o.clock.now(), free };
+    return free;
   }
 
   private async retireQuietly(ids: readonly string[], why: string): Promise<void> {

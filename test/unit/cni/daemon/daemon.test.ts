@@ -145,6 +145,29 @@ describe('vxnet choice', () => {
     expect(creates[0]).not.toBe(creates[1]);
   });
 
+  it('reads the free addresses once for the cold ADDs of 30 s, counting its own creates, and again after', async () => {
+    world = new World({ vxnetA: { first: 2, last: 4 }, vxnetB: { first: 2, last: 5 } }); // 3 and 4 free
+    const d = await world.start({ pool: { low: 0, high: 0, cooldownSeconds: 60 } });
+    for (const id of ['c1', 'c2', 'c3']) await d.service.add(addReq(id, world.podNetns(id)));
+    expect(world.cloud.count('freeAddresses')).toBe(1);
+    // B has 4 → then A and B tie at 3 (config order: A) → then B has 3 to A's 2: the view followed its own creates
+    expect(['c1', 'c2', 'c3'].map((id) => d.table.byPod(id, 'eth0')!.vxnetId)).toEqual(['vxnet-podb', 'vxnet-poda', 'vxnet-podb']);
+    await world.clock.advance(30_000);
+    await d.service.add(addReq('c4', world.podNetns('c4')));
+    expect(world.cloud.count('freeAddresses')).toBe(2);
+  });
+
+  it('concludes that every vxnet is full only from a fresh read, so addresses freed by another node are used at once', async () => {
+    world = new World({ vxnetA: { first: 2, last: 3 }, vxnetB: { first: 2, last: 2 } });
+    const d = await world.start({ pool: { low: 0, high: 0, cooldownSeconds: 60 } });
+    const other = await world.cloud.create(VXNET_A, 2); // another node holds both of A's addresses
+    await d.service.add(addReq('c1', world.podNetns('c1')));
+    expect((await cniError(d.service.add(addReq('c2', world.podNetns('c2'))))).cniCode).toBe(CNI_ERROR.NoFreeAddress);
+    await world.cloud.delete(other.map((n) => n.nicId)); // the other node lets go of its NICs
+    await d.service.add(addReq('c3', world.podNetns('c3')));
+    expect(d.table.byPod('c3', 'eth0')!.vxnetId).toBe(VXNET_A);
+  });
+
   it('answers 102 naming the vxnets when all are full, and STATUS reports it', async () => {
     world = new World({ vxnetA: { first: 2, last: 2 }, vxnetB: { first: 2, last: 2 } });
     const d = await world.start();
