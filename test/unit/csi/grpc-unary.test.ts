@@ -30,6 +30,23 @@ function method(call: UnaryMethod['call']): UnaryMethod {
   return { decode: (bytes) => Buffer.from(bytes), encode: (message) => message as Buffer, call };
 }
 
+/** A method that never answers; `started` resolves when it is called, `aborted` with its signal once that aborts. */
+function hanging(): { method: UnaryMethod; started: Promise<void>; aborted: Promise<AbortSignal> } {
+  let onStart: () => void = () => undefined;
+  let onAbort: (signal: AbortSignal) => void = () => undefined;
+  const started = new Promise<void>((resolve) => (onStart = resolve));
+  const aborted = new Promise<AbortSignal>((resolve) => (onAbort = resolve));
+  return {
+    started,
+    aborted,
+    method: method(async (_req, signal) => {
+      signal.addEventListener('abort', () => onAbort(signal), { once: true });
+      onStart();
+      return new Promise(() => undefined);
+    }),
+  };
+}
+
 async function serve(methods: Record<string, UnaryMethod>, maxReceiveBytes = 1024): Promise<void> {
   server = await serveUnary(socket, new Map(Object.entries(methods)), { maxReceiveBytes });
   client = new Client(`unix://${socket}`, credentials.createInsecure());
@@ -120,41 +137,38 @@ describe('serveUnary', () => {
   });
 
   it("turns the caller's deadline into an aborted signal and DEADLINE_EXCEEDED", async () => {
-    let seen: AbortSignal | undefined;
-    await serve({
-      '/t.S/Slow': method(async (_req, signal) => {
-        seen = signal;
-        return new Promise(() => undefined);
-      }),
-    });
+    const slow = hanging();
+    await serve({ '/t.S/Slow': slow.method });
     await expect(call('/t.S/Slow', Buffer.from('x'), 100)).rejects.toMatchObject({ code: status.DEADLINE_EXCEEDED });
-    await new Promise((r) => setTimeout(r, 50));
+    const seen = await slow.aborted;
     expect(seen?.aborted).toBe(true);
   });
 
   it('aborts the signal when the caller cancels', async () => {
-    let seen: AbortSignal | undefined;
-    await serve({
-      '/t.S/Slow': method(async (_req, signal) => {
-        seen = signal;
-        return new Promise(() => undefined);
-      }),
-    });
+    const slow = hanging();
+    await serve({ '/t.S/Slow': slow.method });
     const pending = new Promise<ServiceError>((resolve) => {
       const c = client!.makeUnaryRequest('/t.S/Slow', (b: Buffer) => b, (b: Buffer) => b, Buffer.from('x'), new Metadata(), {}, (err) => resolve(err!));
-      setTimeout(() => c.cancel(), 100);
+      void slow.started.then(() => c.cancel());
     });
     expect((await pending).code).toBe(status.CANCELLED);
-    await new Promise((r) => setTimeout(r, 50));
+    const seen = await slow.aborted;
     expect(seen?.aborted).toBe(true);
     expect(String((seen?.reason as Error).message)).toContain('cancelled by the caller');
   });
 
   it('lets a running call finish on close and refuses new ones', async () => {
     let release: () => void = () => undefined;
-    await serve({ '/t.S/Wait': method(async () => new Promise<Buffer>((resolve) => (release = () => resolve(Buffer.from('done'))))) });
+    let onStart: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (onStart = resolve));
+    await serve({
+      '/t.S/Wait': method(async () => {
+        onStart();
+        return new Promise<Buffer>((resolve) => (release = () => resolve(Buffer.from('done'))));
+      }),
+    });
     const running = call('/t.S/Wait', Buffer.from('x'));
-    await new Promise((r) => setTimeout(r, 50));
+    await started;
     const closing = server!.close(5000);
     server = undefined;
     release();
